@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class IndicationsConfig(AppConfig):
+    name = "indications"
+    verbose_name = "Memantine catalogue"
