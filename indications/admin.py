@@ -1,0 +1,347 @@
+"""Admin for editors (pharmacists, clinical leads): the editorial catalogue and its releases."""
+
+from __future__ import annotations
+
+import datetime
+
+from django import forms
+from django.contrib import admin
+from django.core.exceptions import ValidationError
+from django.db.models import Count
+from django.utils import timezone
+from django.utils.html import format_html, format_html_join
+from simple_history.admin import SimpleHistoryAdmin
+
+from .engine.checks import Range, renal_range_problems
+from .models import (
+    CatalogueRelease,
+    Caveat,
+    ConditionRule,
+    DoseRegimen,
+    Drug,
+    DrugClass,
+    DrugName,
+    HepaticRule,
+    Indication,
+    InteractionRule,
+    RenalRule,
+    Source,
+    StandardFlag,
+    Study,
+)
+
+
+class CatalogueAdmin(SimpleHistoryAdmin):
+    """History (who changed what, with differences) on every editorial model."""
+
+    save_on_top = True
+
+
+def flag_fieldset(*, required: bool):
+    return (
+        "Flag shown to clinicians" + ("" if required else " (leave empty for no flag)"),
+        {"fields": ("flag_code", "severity", "title", "detail", "sources")},
+    )
+
+
+@admin.register(Source)
+class SourceAdmin(CatalogueAdmin):
+    list_display = ("label", "key", "kind", "link", "version")
+    list_filter = ("kind",)
+    search_fields = ("key", "label", "url")
+    ordering = ("label",)
+
+    @admin.display(description="URL")
+    def link(self, obj):
+        return format_html('<a href="{}" target="_blank" rel="noopener">open</a>', obj.url)
+
+
+@admin.register(DrugClass)
+class DrugClassAdmin(CatalogueAdmin):
+    list_display = ("name", "code", "drug_count")
+    search_fields = ("code", "name")
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(n_drugs=Count("drugs"))
+
+    @admin.display(description="drugs", ordering="n_drugs")
+    def drug_count(self, obj):
+        return obj.n_drugs
+
+
+class DrugNameInline(admin.TabularInline):
+    model = DrugName
+    extra = 1
+
+
+@admin.register(Drug)
+class DrugAdmin(CatalogueAdmin):
+    list_display = ("name", "class_list", "other_name_list", "rxnorm_code", "is_published")
+    list_filter = ("is_published", "classes")
+    search_fields = ("name", "other_names__name", "rxnorm_code")
+    autocomplete_fields = ("classes",)
+    inlines = (DrugNameInline,)
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("classes", "other_names")
+
+    @admin.display(description="classes")
+    def class_list(self, obj):
+        return ", ".join(c.name for c in obj.classes.all())
+
+    @admin.display(description="brand names and synonyms")
+    def other_name_list(self, obj):
+        return ", ".join(n.name for n in obj.other_names.all())
+
+
+class CaveatInline(admin.StackedInline):
+    model = Caveat
+    extra = 0
+    autocomplete_fields = ("source",)
+    fields = (("order", "source"), "text")
+
+
+class StudyInline(admin.StackedInline):
+    model = Study
+    extra = 0
+    show_change_link = True
+    classes = ("collapse",)
+    fields = (
+        ("first_author", "year", "key", "is_published"),
+        ("design", "result", "participants"),
+        ("dose", "duration"),
+        "finding",
+        ("citation", "pmid", "doi"),
+        "url",
+        "order",
+    )
+
+
+class ReviewOverdueFilter(admin.SimpleListFilter):
+    title = "review"
+    parameter_name = "review"
+
+    def lookups(self, request, model_admin):
+        return (
+            ("overdue", "Review overdue"),
+            ("due-90", "Due within 90 days"),
+            ("no-date", "No review date"),
+        )
+
+    def queryset(self, request, queryset):
+        today = timezone.localdate()
+        if self.value() == "overdue":
+            return queryset.filter(next_review_due__lt=today)
+        if self.value() == "due-90":
+            return queryset.filter(
+                next_review_due__gte=today, next_review_due__lte=today + datetime.timedelta(days=90)
+            )
+        if self.value() == "no-date":
+            return queryset.filter(next_review_due__isnull=True)
+        return queryset
+
+
+@admin.register(Indication)
+class IndicationAdmin(CatalogueAdmin):
+    list_display = (
+        "name",
+        "status",
+        "category",
+        "strength_of_evidence",
+        "efficacy",
+        "recommendation",
+        "last_reviewed",
+        "review_due",
+        "is_published",
+    )
+    list_filter = (
+        ReviewOverdueFilter,
+        "status",
+        "category",
+        "strength_of_evidence",
+        "efficacy",
+        "recommendation",
+        "is_published",
+    )
+    search_fields = ("name", "slug", "evidence_summary", "studies__first_author")
+    prepopulated_fields = {"slug": ("name",)}
+    autocomplete_fields = ("augments_class", "sources")
+    inlines = (CaveatInline, StudyInline)
+    fieldsets = (
+        (None, {"fields": ("name", "slug", ("category", "status", "display_order"), "is_published")}),
+        ("Use", {"fields": ("therapeutic_role", "augments_class", "mechanism_rationale", "dose_studied")}),
+        (
+            "Evidence",
+            {
+                "fields": (
+                    ("strength_of_evidence", "efficacy", "recommendation"),
+                    "evidence_summary",
+                    "sources",
+                )
+            },
+        ),
+        ("Review", {"fields": (("last_reviewed", "next_review_due"),)}),
+    )
+
+    def get_search_results(self, request, queryset, search_term):
+        queryset, _ = super().get_search_results(request, queryset, search_term)
+        return queryset.distinct(), False
+
+    @admin.display(description="next review", ordering="next_review_due")
+    def review_due(self, obj):
+        if obj.next_review_due is None:
+            return "—"
+        if obj.next_review_due < timezone.localdate():
+            return format_html("<strong>{} (overdue)</strong>", obj.next_review_due)
+        return obj.next_review_due
+
+
+@admin.register(Study)
+class StudyAdmin(CatalogueAdmin):
+    list_display = ("__str__", "indication", "design", "result", "participants", "link", "is_published")
+    list_filter = ("indication", "design", "result", "is_published")
+    search_fields = ("first_author", "citation", "finding", "pmid", "doi", "key")
+    list_select_related = ("indication",)
+
+    @admin.display(description="link")
+    def link(self, obj):
+        url = obj.url or obj.derived_url()
+        return format_html('<a href="{}" target="_blank" rel="noopener">open</a>', url) if url else "—"
+
+
+class RenalRuleFormSet(forms.BaseInlineFormSet):
+    """The ranges of one regimen are validated together: they must cover 0 to no upper limit once."""
+
+    def clean(self):
+        super().clean()
+        if any(self.errors):
+            return
+        ranges = []
+        for form in self.forms:
+            data = getattr(form, "cleaned_data", None)
+            if not data or data.get("DELETE") or not data.get("is_published", True):
+                continue
+            ranges.append(
+                Range(
+                    data["crcl_min_ml_min"],
+                    data["lower_inclusive"],
+                    data.get("crcl_max_ml_min"),
+                    data["upper_inclusive"],
+                    data.get("band", ""),
+                )
+            )
+        problems = renal_range_problems(ranges)
+        if problems:
+            raise ValidationError(problems)
+
+
+class RenalRuleInline(admin.StackedInline):
+    model = RenalRule
+    formset = RenalRuleFormSet
+    extra = 0
+    autocomplete_fields = ("sources",)
+    fieldsets = (
+        (
+            None,
+            {
+                "fields": (
+                    ("band", "is_published"),
+                    ("crcl_min_ml_min", "lower_inclusive", "crcl_max_ml_min", "upper_inclusive"),
+                    ("dose_effect", "start_mg_per_day", "max_mg_per_day"),
+                    "regimen_text",
+                    "titration",
+                    "summary",
+                )
+            },
+        ),
+        flag_fieldset(required=False),
+    )
+
+
+@admin.register(DoseRegimen)
+class DoseRegimenAdmin(CatalogueAdmin):
+    list_display = ("__str__", "start_mg_per_day", "max_mg_per_day", "regimen")
+    autocomplete_fields = ("sources",)
+    inlines = (RenalRuleInline,)
+
+
+@admin.register(HepaticRule)
+class HepaticRuleAdmin(CatalogueAdmin):
+    list_display = ("__str__", "summary", "flag_code", "severity", "is_published")
+    list_filter = ("region", "child_pugh_class", "severity", "is_published")
+    search_fields = ("summary", "title", "detail")
+    autocomplete_fields = ("sources",)
+    fieldsets = (
+        (None, {"fields": (("region", "child_pugh_class", "is_published"), "summary")}),
+        flag_fieldset(required=False),
+    )
+
+
+@admin.register(ConditionRule)
+class ConditionRuleAdmin(CatalogueAdmin):
+    list_display = ("__str__", "flag_code", "severity", "title", "is_published")
+    list_filter = ("condition", "region", "severity", "is_published")
+    search_fields = ("title", "detail", "flag_code")
+    autocomplete_fields = ("sources",)
+    fieldsets = ((None, {"fields": (("condition", "region", "is_published"),)}), flag_fieldset(required=True))
+
+
+@admin.register(InteractionRule)
+class InteractionRuleAdmin(CatalogueAdmin):
+    list_display = ("__str__", "flag_code", "severity", "title", "is_published")
+    list_filter = ("region", "severity", "drug_class", "is_published")
+    search_fields = ("title", "detail", "flag_code", "drug_class__name")
+    autocomplete_fields = ("drug_class", "also_requires_class", "sources")
+    list_select_related = ("drug_class", "also_requires_class")
+    fieldsets = (
+        (None, {"fields": (("drug_class", "also_requires_class"), ("region", "is_published"))}),
+        flag_fieldset(required=True),
+    )
+
+
+@admin.register(StandardFlag)
+class StandardFlagAdmin(CatalogueAdmin):
+    list_display = ("flag_code", "region", "severity", "title", "is_published")
+    list_filter = ("region", "severity", "is_published")
+    search_fields = ("title", "detail", "flag_code")
+    autocomplete_fields = ("sources",)
+    fieldsets = ((None, {"fields": (("region", "is_published"),)}), flag_fieldset(required=True))
+
+
+@admin.register(CatalogueRelease)
+class CatalogueReleaseAdmin(admin.ModelAdmin):
+    """Releases are immutable: readable here, published through the publish page."""
+
+    list_display = ("version", "published_at", "published_by", "change_summary")
+    readonly_fields = (
+        "number",
+        "version",
+        "published_at",
+        "published_by",
+        "change_summary",
+        "content_hash",
+        "contents",
+    )
+    exclude = ("snapshot",)
+    search_fields = ("version", "change_summary")
+    list_select_related = ("published_by",)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).defer("snapshot")
+
+    @admin.display(description="published indications")
+    def contents(self, obj):
+        return format_html_join(
+            "",
+            "<div>{} ({}, evidence {})</div>",
+            ((i["name"], i["status"], i["evidence"]["strength"]) for i in obj.snapshot["indications"]),
+        )

@@ -1,0 +1,313 @@
+"""The published catalogue as the engine sees it: frozen, Django-free, built from a snapshot dict.
+
+A snapshot is the plain-JSON form of one catalogue release (see ``indications.snapshot`` for how it
+is built from the editorial tables). ``Catalogue.from_snapshot`` turns it into these immutable
+objects and builds the look-up indexes the engine needs, once per release.
+
+Clinical knowledge lives in the snapshot; this module holds only its shape.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any
+
+REGIONS = ("us", "eu")
+FORMULATIONS = ("ir", "xr")
+ANY_REGION = "any"
+SEVERITIES = ("info", "warning", "critical")
+SEVERITY_RANK = {"critical": 0, "warning": 1, "info": 2}
+RENAL_BANDS = ("normal", "mild", "moderate", "severe", "no-data")
+CHILD_PUGH_CLASSES = ("A", "B", "C")
+
+# Dose effects a renal rule can have on the labelled regimen.
+DOSE_STANDARD = "standard"  # no change
+DOSE_ADJUSTED = "adjusted"  # start/maximum/regimen replaced (and never above the regimen maximum)
+DOSE_NONE = "no-labelled-dose"  # the label gives no dose: maximum is None
+
+
+def normalise_name(text: str) -> str:
+    """The key a medication name is matched on: case-folded, inner whitespace collapsed."""
+    return " ".join(text.split()).casefold()
+
+
+@dataclass(frozen=True)
+class Source:
+    key: str
+    label: str
+    url: str
+    kind: str
+    version: str = ""
+
+    def as_dict(self) -> dict[str, str]:
+        return {"label": self.label, "url": self.url}
+
+
+@dataclass(frozen=True)
+class FlagText:
+    """What a rule says when it fires: a contract flag code, severity, title, detail, sources."""
+
+    code: str
+    severity: str
+    title: str
+    detail: str
+    sources: tuple[Source, ...]
+
+
+@dataclass(frozen=True)
+class Study:
+    key: str
+    citation: str  # "Ghaleiha 2013, J Psychiatr Res 47:175"
+    first_author: str
+    year: int
+    design: str
+    participants: int | None
+    dose: str
+    duration: str
+    result: str  # positive | negative | mixed | inconclusive
+    finding: str
+    pmid: str
+    doi: str
+    url: str
+
+
+@dataclass(frozen=True)
+class Caveat:
+    text: str
+    source: Source | None
+
+
+@dataclass(frozen=True)
+class Evidence:
+    strength: str  # A | B | C | none
+    efficacy: str
+    recommendation: str
+
+
+@dataclass(frozen=True)
+class Indication:
+    slug: str
+    name: str
+    category: str
+    status: str  # approved | off-label
+    therapeutic_role: str
+    augments_class: str | None  # drug-class code the evidence adds memantine to (e.g. "ssri")
+    mechanism_rationale: str
+    dose_studied: str
+    evidence: Evidence
+    evidence_summary: str
+    caveats: tuple[Caveat, ...]
+    studies: tuple[Study, ...]
+    sources: tuple[Source, ...]
+    last_reviewed: str  # ISO date
+    next_review_due: str  # ISO date, "" when not set
+
+
+@dataclass(frozen=True)
+class DoseRegimen:
+    region: str
+    formulation: str
+    start_mg_per_day: int
+    max_mg_per_day: int
+    regimen: str
+    titration: str
+    sources: tuple[Source, ...]
+
+
+@dataclass(frozen=True)
+class RenalRule:
+    region: str
+    formulation: str
+    band: str
+    crcl_min_ml_min: float
+    lower_inclusive: bool
+    crcl_max_ml_min: float | None  # None = no upper bound
+    upper_inclusive: bool
+    dose_effect: str
+    start_mg_per_day: int | None
+    max_mg_per_day: int | None
+    regimen: str
+    titration: str
+    summary: str  # one line for the dose box: why the dose is (or is not) changed
+    flag: FlagText | None
+    sources: tuple[Source, ...]
+
+    def contains(self, crcl: float) -> bool:
+        above = crcl >= self.crcl_min_ml_min if self.lower_inclusive else crcl > self.crcl_min_ml_min
+        if self.crcl_max_ml_min is None:
+            return above
+        below = crcl <= self.crcl_max_ml_min if self.upper_inclusive else crcl < self.crcl_max_ml_min
+        return above and below
+
+
+@dataclass(frozen=True)
+class HepaticRule:
+    region: str
+    child_pugh_class: str
+    summary: str
+    flag: FlagText | None
+    sources: tuple[Source, ...]
+
+
+@dataclass(frozen=True)
+class ConditionRule:
+    condition: str
+    region: str
+    flag: FlagText
+
+
+@dataclass(frozen=True)
+class InteractionRule:
+    drug_class: str
+    also_requires_class: str | None
+    region: str
+    flag: FlagText
+
+
+@dataclass(frozen=True)
+class StandardFlag:
+    """Texts for flags raised by the engine's own mechanisms, not by a rule row."""
+
+    region: str
+    flag: FlagText
+
+
+@dataclass(frozen=True)
+class DrugClass:
+    code: str
+    name: str
+
+
+@dataclass(frozen=True)
+class Drug:
+    name: str
+    rxnorm_code: str
+    classes: tuple[str, ...]
+    other_names: tuple[str, ...]  # brand names and synonyms
+
+
+@dataclass(frozen=True)
+class Catalogue:
+    version: str
+    indications: tuple[Indication, ...]
+    regimens: tuple[DoseRegimen, ...]
+    renal_rules: tuple[RenalRule, ...]
+    hepatic_rules: tuple[HepaticRule, ...]
+    condition_rules: tuple[ConditionRule, ...]
+    interaction_rules: tuple[InteractionRule, ...]
+    standard_flags: tuple[StandardFlag, ...]
+    drug_classes: tuple[DrugClass, ...]
+    drugs: tuple[Drug, ...]
+    # Derived look-ups, filled in __post_init__.
+    drugs_by_name: Mapping[str, Drug] = field(init=False, repr=False, compare=False)
+    indications_by_slug: Mapping[str, Indication] = field(init=False, repr=False, compare=False)
+    class_names: Mapping[str, str] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        names: dict[str, Drug] = {}
+        for drug in self.drugs:
+            for name in (drug.name, *drug.other_names):
+                names.setdefault(normalise_name(name), drug)
+        object.__setattr__(self, "drugs_by_name", MappingProxyType(names))
+        object.__setattr__(
+            self, "indications_by_slug", MappingProxyType({i.slug: i for i in self.indications})
+        )
+        object.__setattr__(self, "class_names", MappingProxyType({c.code: c.name for c in self.drug_classes}))
+
+    def regimen(self, region: str, formulation: str) -> DoseRegimen | None:
+        for regimen in self.regimens:
+            if regimen.region == region and regimen.formulation == formulation:
+                return regimen
+        return None
+
+    def renal_rules_for(self, region: str, formulation: str) -> list[RenalRule]:
+        rules = [r for r in self.renal_rules if r.region == region and r.formulation == formulation]
+        return sorted(rules, key=lambda r: r.crcl_min_ml_min)
+
+    def standard_flag(self, code: str, region: str) -> FlagText | None:
+        """The region's own text for a mechanism flag, else the text for any region."""
+        fallback = None
+        for item in self.standard_flags:
+            if item.flag.code != code:
+                continue
+            if item.region == region:
+                return item.flag
+            if item.region == ANY_REGION:
+                fallback = item.flag
+        return fallback
+
+    @classmethod
+    def from_snapshot(cls, snapshot: Mapping[str, Any], *, version: str) -> Catalogue:
+        sources = {s["key"]: Source(**s) for s in snapshot["sources"]}
+
+        def srcs(keys: list[str]) -> tuple[Source, ...]:
+            return tuple(sources[k] for k in keys)
+
+        def flag(data: Mapping[str, Any] | None) -> FlagText | None:
+            if not data:
+                return None
+            return FlagText(
+                code=data["code"],
+                severity=data["severity"],
+                title=data["title"],
+                detail=data["detail"],
+                sources=srcs(data["sources"]),
+            )
+
+        indications = tuple(
+            Indication(
+                slug=i["slug"],
+                name=i["name"],
+                category=i["category"],
+                status=i["status"],
+                therapeutic_role=i["therapeutic_role"],
+                augments_class=i["augments_class"],
+                mechanism_rationale=i["mechanism_rationale"],
+                dose_studied=i["dose_studied"],
+                evidence=Evidence(**i["evidence"]),
+                evidence_summary=i["evidence_summary"],
+                caveats=tuple(
+                    Caveat(text=c["text"], source=sources[c["source"]] if c["source"] else None)
+                    for c in i["caveats"]
+                ),
+                studies=tuple(Study(**s) for s in i["studies"]),
+                sources=srcs(i["sources"]),
+                last_reviewed=i["last_reviewed"],
+                next_review_due=i["next_review_due"],
+            )
+            for i in snapshot["indications"]
+        )
+        return cls(
+            version=version,
+            indications=indications,
+            regimens=tuple(DoseRegimen(**{**r, "sources": srcs(r["sources"])}) for r in snapshot["regimens"]),
+            renal_rules=tuple(
+                RenalRule(**{**r, "flag": flag(r["flag"]), "sources": srcs(r["sources"])})
+                for r in snapshot["renal_rules"]
+            ),
+            hepatic_rules=tuple(
+                HepaticRule(**{**r, "flag": flag(r["flag"]), "sources": srcs(r["sources"])})
+                for r in snapshot["hepatic_rules"]
+            ),
+            condition_rules=tuple(
+                ConditionRule(**{**r, "flag": flag(r["flag"])}) for r in snapshot["condition_rules"]
+            ),
+            interaction_rules=tuple(
+                InteractionRule(**{**r, "flag": flag(r["flag"])}) for r in snapshot["interaction_rules"]
+            ),
+            standard_flags=tuple(
+                StandardFlag(region=r["region"], flag=flag(r["flag"])) for r in snapshot["standard_flags"]
+            ),
+            drug_classes=tuple(DrugClass(**c) for c in snapshot["drug_classes"]),
+            drugs=tuple(
+                Drug(
+                    name=d["name"],
+                    rxnorm_code=d["rxnorm_code"],
+                    classes=tuple(d["classes"]),
+                    other_names=tuple(d["other_names"]),
+                )
+                for d in snapshot["drugs"]
+            ),
+        )

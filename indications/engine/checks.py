@@ -1,0 +1,209 @@
+"""Integrity checks on catalogue content that are pure logic (shared by admin validation and
+``check_catalogue``)."""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Range:
+    """A creatinine-clearance range in mL/min. ``upper`` None means no upper bound."""
+
+    lower: float
+    lower_inclusive: bool
+    upper: float | None
+    upper_inclusive: bool
+    label: str = ""
+
+    def describe(self) -> str:
+        left = "[" if self.lower_inclusive else "("
+        right = "]" if self.upper_inclusive else ")"
+        upper = "∞" if self.upper is None else f"{self.upper:g}"
+        return f"{left}{self.lower:g}, {upper}{right}"
+
+
+def renal_range_problems(ranges: list[Range]) -> list[str]:
+    """Messages for gaps, overlaps and malformed ranges; empty when the ranges cover 0 to infinity
+    exactly once."""
+    if not ranges:
+        return ["No creatinine-clearance ranges: add ranges that cover 0 mL/min to no upper limit."]
+    problems: list[str] = []
+    for r in ranges:
+        if r.lower < 0:
+            problems.append(f"{r.label or r.describe()}: the lower limit cannot be negative.")
+        if r.upper is not None and r.upper <= r.lower:
+            problems.append(
+                f"{r.label or r.describe()}: the upper limit ({r.upper:g}) must be above the lower"
+                f" limit ({r.lower:g})."
+            )
+        if r.upper is None and r.upper_inclusive:
+            problems.append(f"{r.label or r.describe()}: a range with no upper limit cannot include it.")
+    if problems:
+        return problems
+
+    ordered = sorted(ranges, key=lambda r: (r.lower, not r.lower_inclusive))
+    first = ordered[0]
+    if first.lower > 0 or not first.lower_inclusive:
+        problems.append(
+            f"Gap: nothing covers CrCl from 0 mL/min up to {first.lower:g} mL/min"
+            f" ({first.describe()} starts there)."
+        )
+    for before, after in itertools.pairwise(ordered):
+        if before.upper is None:
+            problems.append(
+                f"Overlap: {before.describe()} has no upper limit but {after.describe()} starts above it."
+            )
+            continue
+        if after.lower > before.upper:
+            problems.append(
+                f"Gap: nothing covers CrCl between {before.upper:g} and {after.lower:g} mL/min"
+                f" (between {before.describe()} and {after.describe()})."
+            )
+        elif after.lower < before.upper:
+            problems.append(f"Overlap: {before.describe()} and {after.describe()} overlap.")
+        elif before.upper_inclusive and after.lower_inclusive:
+            problems.append(
+                f"Overlap: CrCl {after.lower:g} mL/min falls in both {before.describe()}"
+                f" and {after.describe()}; exclude it from one of them."
+            )
+        elif not before.upper_inclusive and not after.lower_inclusive:
+            problems.append(
+                f"Gap: CrCl {after.lower:g} mL/min falls in neither {before.describe()}"
+                f" nor {after.describe()}; include it in one of them."
+            )
+    if ordered[-1].upper is not None:
+        last = ordered[-1]
+        problems.append(
+            f"Gap: nothing covers CrCl above {last.upper:g} mL/min; leave the last upper limit empty."
+        )
+    return problems
+
+
+REQUIRED_REGIMENS = (("us", "ir"), ("us", "xr"), ("eu", "ir"))
+REQUIRED_STANDARD_FLAGS = (
+    "renal-function-unknown",
+    "renal-estimates-disagree",
+    "medication-not-recognized",
+    "review-overdue",
+)
+
+
+def _is_http(url: str) -> bool:
+    return (
+        isinstance(url, str) and (url.startswith("https://") or url.startswith("http://")) and len(url) > 10
+    )
+
+
+def snapshot_problems(snapshot: dict) -> list[str]:
+    """Everything that must hold before a snapshot may be published, as messages for an editor."""
+    problems: list[str] = []
+    sources = {s["key"]: s for s in snapshot["sources"]}
+    for source in snapshot["sources"]:
+        if not _is_http(source["url"]):
+            problems.append(
+                f"Source “{source['label']}” needs a web address starting with http:// or https://."
+            )
+
+    def needs_sources(keys: list[str], what: str) -> None:
+        usable = [k for k in keys if k in sources and _is_http(sources[k]["url"])]
+        if not usable:
+            problems.append(f"{what} has no source with a web address.")
+
+    class_codes = {c["code"] for c in snapshot["drug_classes"]}
+    classes_with_drugs = {code for d in snapshot["drugs"] for code in d["classes"]}
+
+    def needs_class(code: str | None, what: str) -> None:
+        if code is None:
+            return
+        if code not in class_codes:
+            problems.append(f"{what} names the drug class “{code}”, which does not exist.")
+        elif code not in classes_with_drugs:
+            problems.append(
+                f"{what} names the drug class “{code}”, which has no published drug: it can never fire."
+            )
+
+    if not snapshot["indications"]:
+        problems.append("No published indication.")
+    for ind in snapshot["indications"]:
+        what = f"Indication “{ind['name']}”"
+        needs_sources(ind["sources"], what)
+        for axis in ("strength", "efficacy", "recommendation"):
+            if not ind["evidence"].get(axis):
+                problems.append(f"{what} has no {axis} rating.")
+        if not ind["evidence_summary"].strip():
+            problems.append(f"{what} has no evidence summary.")
+        needs_class(ind["augments_class"], what)
+        for study in ind["studies"]:
+            if not _is_http(study["url"]):
+                problems.append(f"{what}: study {study['first_author']} {study['year'] or ''} has no link.")
+
+    present = {(r["region"], r["formulation"]) for r in snapshot["regimens"]}
+    for region, formulation in REQUIRED_REGIMENS:
+        if (region, formulation) not in present:
+            problems.append(f"No dose regimen for {region.upper()} {formulation.upper()}.")
+    for reg in snapshot["regimens"]:
+        label = f"{reg['region'].upper()} {reg['formulation'].upper()}"
+        needs_sources(reg["sources"], f"Regimen {label}")
+        rules = [
+            r
+            for r in snapshot["renal_rules"]
+            if (r["region"], r["formulation"]) == (reg["region"], reg["formulation"])
+        ]
+        ranges = [
+            Range(
+                r["crcl_min_ml_min"],
+                r["lower_inclusive"],
+                r["crcl_max_ml_min"],
+                r["upper_inclusive"],
+                r["band"],
+            )
+            for r in rules
+        ]
+        problems += [f"Renal rules {label}: {p}" for p in renal_range_problems(ranges)]
+        for rule in rules:
+            rule_what = f"Renal rule {label} {rule['band']}"
+            needs_sources(rule["sources"] + (rule["flag"]["sources"] if rule["flag"] else []), rule_what)
+            if rule["max_mg_per_day"] is not None and rule["max_mg_per_day"] > reg["max_mg_per_day"]:
+                problems.append(f"{rule_what}: its maximum exceeds the regimen's maximum.")
+        if not any(r["band"] == "no-data" for r in rules):
+            problems.append(f"Renal rules {label}: no rule for the no-data band (used for dialysis).")
+
+    for region in ("us", "eu"):
+        for cls in ("A", "B", "C"):
+            if not any(
+                r["region"] == region and r["child_pugh_class"] == cls for r in snapshot["hepatic_rules"]
+            ):
+                problems.append(f"No hepatic rule for {region.upper()} Child-Pugh {cls}.")
+    for rule in snapshot["hepatic_rules"]:
+        needs_sources(
+            rule["sources"] + (rule["flag"]["sources"] if rule["flag"] else []),
+            f"Hepatic rule {rule['region'].upper()} Child-Pugh {rule['child_pugh_class']}",
+        )
+    for rule in snapshot["condition_rules"]:
+        needs_sources(rule["flag"]["sources"], f"Condition rule {rule['condition']} ({rule['region']})")
+    for rule in snapshot["interaction_rules"]:
+        what = f"Interaction rule {rule['drug_class']} ({rule['region']})"
+        needs_sources(rule["flag"]["sources"], what)
+        needs_class(rule["drug_class"], what)
+        needs_class(rule["also_requires_class"], what)
+    for rule in snapshot["standard_flags"]:
+        needs_sources(rule["flag"]["sources"], f"Standard flag {rule['flag']['code']} ({rule['region']})")
+
+    flags = {(r["flag"]["code"], r["region"]) for r in snapshot["standard_flags"]}
+    required = list(REQUIRED_STANDARD_FLAGS)
+    if any(ind["augments_class"] for ind in snapshot["indications"]):
+        required.append("augmentation-without-ssri")
+    for code in required:
+        for region in ("us", "eu"):
+            if (code, region) not in flags and (code, "any") not in flags:
+                problems.append(f"No text for the {code} flag in region {region.upper()}.")
+
+    for group in ("renal_rules", "hepatic_rules", "condition_rules", "interaction_rules", "standard_flags"):
+        for rule in snapshot[group]:
+            if rule["flag"] and rule["flag"]["severity"] not in ("info", "warning", "critical"):
+                problems.append(
+                    f"A {group.replace('_', ' ')[:-1]} has an unknown severity “{rule['flag']['severity']}”."
+                )
+    return problems

@@ -1,0 +1,29 @@
+from pathlib import Path
+
+from django.conf import settings
+from django.core.management import BaseCommand, call_command
+
+from indications.models import CatalogueRelease, Indication
+from indications.services import publish_release
+
+FIXTURES = sorted((Path(settings.BASE_DIR) / "fixtures" / "catalogue").glob("*.yaml"))
+
+
+class Command(BaseCommand):
+    help = (
+        "Load the seed catalogue into an empty database and publish it as release 1."
+        " Safe to run again: an existing catalogue or release is left alone."
+    )
+
+    def handle(self, *args, **options):
+        if Indication.objects.exists():
+            self.stdout.write("Catalogue already present: seed not loaded again.")
+        else:
+            call_command("loaddata", *[str(f) for f in FIXTURES], verbosity=0)
+            self.stdout.write(f"Loaded the seed catalogue ({Indication.objects.count()} indications).")
+        if CatalogueRelease.objects.exists():
+            latest = CatalogueRelease.objects.latest()
+            self.stdout.write(f"Published catalogue: {latest.version}.")
+            return
+        release = publish_release(user=None, change_summary="Seed catalogue from the verified fact sheet.")
+        self.stdout.write(self.style.SUCCESS(f"Published release {release.version}."))

@@ -1,0 +1,146 @@
+"""Every change of catalogue state goes through these keyword-only functions."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from .engine.checks import snapshot_problems
+from .models import (
+    CatalogueRelease,
+    Caveat,
+    ConditionRule,
+    DoseRegimen,
+    Drug,
+    DrugClass,
+    DrugName,
+    HepaticRule,
+    Indication,
+    InteractionRule,
+    RenalRule,
+    Source,
+    StandardFlag,
+    Study,
+)
+from .snapshot import build_snapshot, content_hash
+
+EDITORIAL_MODELS = (
+    Source,
+    DrugClass,
+    Drug,
+    DrugName,
+    Indication,
+    Caveat,
+    Study,
+    DoseRegimen,
+    RenalRule,
+    HepaticRule,
+    ConditionRule,
+    InteractionRule,
+    StandardFlag,
+)
+
+
+class PublishRefused(Exception):
+    def __init__(self, problems: list[str]):
+        super().__init__("; ".join(problems))
+        self.problems = problems
+
+
+def leaked_unpublished_studies(snapshot: dict) -> list[str]:
+    """Unpublished studies named in the published text of their indication."""
+    texts = {
+        ind["slug"]: " ".join([ind["evidence_summary"], *(c["text"] for c in ind["caveats"])])
+        for ind in snapshot["indications"]
+    }
+    problems = []
+    for study in Study.objects.filter(is_published=False, indication__slug__in=texts).select_related(
+        "indication"
+    ):
+        name = f"{study.first_author} {study.year}" if study.year else study.first_author
+        if name in texts[study.indication.slug]:
+            problems.append(
+                f"Indication “{study.indication.name}” cites the unpublished study {name}: publish the study"
+                " or remove it from the text."
+            )
+    return problems
+
+
+def catalogue_problems(snapshot: dict | None = None) -> list[str]:
+    """Checks before publishing (also `manage.py check_catalogue`)."""
+    snapshot = build_snapshot() if snapshot is None else snapshot
+    return snapshot_problems(snapshot) + leaked_unpublished_studies(snapshot)
+
+
+def editors_since(when) -> set[int | None]:
+    """Users who changed editorial content after ``when`` (None: ever). None stands for changes made
+    outside admin, e.g. by loading fixtures."""
+    editors: set[int | None] = set()
+    for model in EDITORIAL_MODELS:
+        history = model.history.all()
+        if when is not None:
+            history = history.filter(history_date__gt=when)
+        editors.update(history.values_list("history_user_id", flat=True).distinct())
+    return editors
+
+
+@dataclass(frozen=True)
+class PendingChanges:
+    latest: CatalogueRelease | None
+    changed: bool
+    editors: set[int | None]
+
+
+def pending_changes() -> PendingChanges:
+    latest = CatalogueRelease.objects.order_by("-number").first()
+    snapshot = build_snapshot()
+    changed = latest is None or latest.content_hash != content_hash(snapshot)
+    return PendingChanges(latest, changed, editors_since(latest.published_at if latest else None))
+
+
+@transaction.atomic
+def publish_release(*, user, change_summary: str, now=None) -> CatalogueRelease:
+    """Freeze the published rows of the editorial catalogue into the next numbered release.
+
+    ``user`` None is the command line publishing the very first (seed) release; every later release
+    is published by a named reviewer.
+    """
+    now = now or timezone.now()
+    problems: list[str] = []
+    if not change_summary.strip():
+        problems.append("Describe the changes in this release.")
+    latest = CatalogueRelease.objects.select_for_update().order_by("-number").first()
+    if user is None and latest is not None:
+        problems.append("Only the first release may be published without a named reviewer.")
+    if user is not None and not user.has_perm("indications.publish_release"):
+        problems.append("You do not have permission to publish releases.")
+
+    snapshot = build_snapshot()
+    digest = content_hash(snapshot)
+    if latest is not None and latest.content_hash == digest:
+        problems.append(f"Nothing has changed since release {latest.version}.")
+    problems += catalogue_problems(snapshot)
+
+    if user is not None and settings.CATALOGUE_TWO_PERSON_RULE:
+        editors = editors_since(latest.published_at if latest else None)
+        if editors == {user.pk}:
+            problems.append(
+                "Two-person rule: you are the only editor of these changes, so another reviewer must"
+                " publish them."
+            )
+    if problems:
+        raise PublishRefused(problems)
+
+    number = latest.number + 1 if latest else 1
+    return CatalogueRelease.objects.create(
+        number=number,
+        version=f"{timezone.localdate(now):%Y-%m-%d}.{number}",
+        snapshot=snapshot,
+        content_hash=digest,
+        published_at=now,
+        published_by=user,
+        change_summary=change_summary.strip(),
+    )

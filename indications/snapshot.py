@@ -1,0 +1,259 @@
+"""From editorial tables to a release snapshot, and from a release to the engine's ``Catalogue``.
+
+``build_snapshot()`` reads every published row of the editorial catalogue in a fixed number of
+queries (whatever the catalogue's size) and returns plain JSON data. Publishing stores that data in
+an immutable ``CatalogueRelease``; previewing hands it straight to the engine.
+
+``published_catalogue()`` is what every clinician-facing door calls: one query for the newest
+release's id and version, plus one more only when that release has not been loaded by this process
+yet. Releases never change, so a loaded release never goes stale.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+from typing import Any
+
+from django.db.models import Prefetch
+
+from .engine.catalogue import Catalogue
+from .models import (
+    CatalogueRelease,
+    Caveat,
+    ConditionRule,
+    DoseRegimen,
+    Drug,
+    DrugClass,
+    HepaticRule,
+    Indication,
+    InteractionRule,
+    RenalRule,
+    Source,
+    StandardFlag,
+    Study,
+)
+
+
+def _keys(sources) -> list[str]:
+    return sorted(s.key for s in sources)
+
+
+def _flag(rule) -> dict[str, Any] | None:
+    if not rule.flag_code:
+        return None
+    return {
+        "code": rule.flag_code,
+        "severity": rule.severity,
+        "title": rule.title,
+        "detail": rule.detail,
+        "sources": _keys(rule.sources.all()),
+    }
+
+
+def build_snapshot() -> dict[str, Any]:
+    """The published content of the editorial tables as JSON-ready data."""
+    sources_prefetch = Prefetch("sources", queryset=Source.objects.order_by("key"))
+    indications = (
+        Indication.objects.published()
+        .select_related("augments_class")
+        .prefetch_related(
+            sources_prefetch,
+            Prefetch("caveats", queryset=Caveat.objects.select_related("source")),
+            Prefetch("studies", queryset=Study.objects.published()),
+        )
+    )
+    regimens = DoseRegimen.objects.prefetch_related(
+        sources_prefetch,
+        Prefetch(
+            "renal_rules",
+            queryset=RenalRule.objects.published().prefetch_related(sources_prefetch),
+        ),
+    )
+    drugs = Drug.objects.published().prefetch_related("classes", "other_names")
+
+    snapshot_indications = []
+    for ind in indications:
+        snapshot_indications.append(
+            {
+                "slug": ind.slug,
+                "name": ind.name,
+                "category": ind.category,
+                "status": ind.status,
+                "therapeutic_role": ind.therapeutic_role,
+                "augments_class": ind.augments_class.code if ind.augments_class else None,
+                "mechanism_rationale": ind.mechanism_rationale,
+                "dose_studied": ind.dose_studied,
+                "evidence": {
+                    "strength": ind.strength_of_evidence,
+                    "efficacy": ind.efficacy,
+                    "recommendation": ind.recommendation,
+                },
+                "evidence_summary": ind.evidence_summary,
+                "caveats": [
+                    {"text": c.text, "source": c.source.key if c.source else None} for c in ind.caveats.all()
+                ],
+                "studies": [
+                    {
+                        "key": s.key,
+                        "citation": s.citation,
+                        "first_author": s.first_author,
+                        "year": s.year,
+                        "design": s.design,
+                        "participants": s.participants,
+                        "dose": s.dose,
+                        "duration": s.duration,
+                        "result": s.result,
+                        "finding": s.finding,
+                        "pmid": s.pmid,
+                        "doi": s.doi,
+                        "url": s.url or s.derived_url(),
+                    }
+                    for s in ind.studies.all()
+                ],
+                "sources": _keys(ind.sources.all()),
+                "last_reviewed": ind.last_reviewed.isoformat(),
+                "next_review_due": ind.next_review_due.isoformat() if ind.next_review_due else "",
+            }
+        )
+
+    snapshot_regimens = []
+    snapshot_renal = []
+    for reg in regimens:
+        snapshot_regimens.append(
+            {
+                "region": reg.region,
+                "formulation": reg.formulation,
+                "start_mg_per_day": reg.start_mg_per_day,
+                "max_mg_per_day": reg.max_mg_per_day,
+                "regimen": reg.regimen,
+                "titration": reg.titration,
+                "sources": _keys(reg.sources.all()),
+            }
+        )
+        for rule in reg.renal_rules.all():
+            snapshot_renal.append(
+                {
+                    "region": reg.region,
+                    "formulation": reg.formulation,
+                    "band": rule.band,
+                    "crcl_min_ml_min": rule.crcl_min_ml_min,
+                    "lower_inclusive": rule.lower_inclusive,
+                    "crcl_max_ml_min": rule.crcl_max_ml_min,
+                    "upper_inclusive": rule.upper_inclusive,
+                    "dose_effect": rule.dose_effect,
+                    "start_mg_per_day": rule.start_mg_per_day,
+                    "max_mg_per_day": rule.max_mg_per_day,
+                    "regimen": rule.regimen_text,
+                    "titration": rule.titration,
+                    "summary": rule.summary,
+                    "flag": _flag(rule),
+                    "sources": _keys(rule.sources.all()),
+                }
+            )
+
+    snapshot = {
+        "indications": snapshot_indications,
+        "regimens": snapshot_regimens,
+        "renal_rules": snapshot_renal,
+        "hepatic_rules": [
+            {
+                "region": r.region,
+                "child_pugh_class": r.child_pugh_class,
+                "summary": r.summary,
+                "flag": _flag(r),
+                "sources": _keys(r.sources.all()),
+            }
+            for r in HepaticRule.objects.published().prefetch_related(sources_prefetch)
+        ],
+        "condition_rules": [
+            {"condition": r.condition, "region": r.region, "flag": _flag(r)}
+            for r in ConditionRule.objects.published().prefetch_related(sources_prefetch)
+        ],
+        "interaction_rules": [
+            {
+                "drug_class": r.drug_class.code,
+                "also_requires_class": r.also_requires_class.code if r.also_requires_class else None,
+                "region": r.region,
+                "flag": _flag(r),
+            }
+            for r in InteractionRule.objects.published()
+            .select_related("drug_class", "also_requires_class")
+            .prefetch_related(sources_prefetch)
+        ],
+        "standard_flags": [
+            {"region": r.region, "flag": _flag(r)}
+            for r in StandardFlag.objects.published().prefetch_related(sources_prefetch)
+        ],
+        "drug_classes": [{"code": c.code, "name": c.name} for c in DrugClass.objects.order_by("code")],
+        "drugs": [
+            {
+                "name": d.name,
+                "rxnorm_code": d.rxnorm_code,
+                "classes": sorted(c.code for c in d.classes.all()),
+                "other_names": sorted(n.name for n in d.other_names.all()),
+            }
+            for d in drugs
+        ],
+    }
+    # Only the sources something published refers to travel with the release.
+    snapshot["sources"] = [
+        {"key": s.key, "label": s.label, "url": s.url, "kind": s.kind, "version": s.version}
+        for s in Source.objects.filter(key__in=_referenced_source_keys(snapshot)).order_by("key")
+    ]
+    return snapshot
+
+
+def _referenced_source_keys(snapshot: dict[str, Any]) -> set[str]:
+    keys: set[str] = set()
+    for ind in snapshot["indications"]:
+        keys.update(ind["sources"])
+        keys.update(c["source"] for c in ind["caveats"] if c["source"])
+    for group in ("regimens", "renal_rules", "hepatic_rules"):
+        for item in snapshot[group]:
+            keys.update(item["sources"])
+    for group in ("renal_rules", "hepatic_rules", "condition_rules", "interaction_rules", "standard_flags"):
+        for item in snapshot[group]:
+            if item["flag"]:
+                keys.update(item["flag"]["sources"])
+    return keys
+
+
+def content_hash(snapshot: dict[str, Any]) -> str:
+    canonical = json.dumps(snapshot, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+DRAFT_VERSION = "draft"
+
+_lock = threading.Lock()
+_loaded: dict[tuple[int, str], Catalogue] = {}
+
+
+def catalogue_for_release(release_id: int, version: str, digest: str) -> Catalogue:
+    """The engine catalogue of one release, parsed once per process (keyed by id and content hash,
+    so a reused id can never serve other content)."""
+    key = (release_id, digest)
+    catalogue = _loaded.get(key)
+    if catalogue is None:
+        snapshot = CatalogueRelease.objects.values_list("snapshot", flat=True).get(pk=release_id)
+        catalogue = Catalogue.from_snapshot(snapshot, version=version)
+        with _lock:
+            if len(_loaded) > 8:  # keep the newest few; old releases are rarely asked for
+                _loaded.pop(min(_loaded))
+            _loaded[key] = catalogue
+    return catalogue
+
+
+def published_catalogue() -> Catalogue | None:
+    """The newest release as an engine catalogue, or None when nothing has been published."""
+    head = CatalogueRelease.objects.order_by("-number").values_list("pk", "version", "content_hash").first()
+    if head is None:
+        return None
+    return catalogue_for_release(*head)
+
+
+def draft_catalogue() -> Catalogue:
+    """The editorial tables as they would be published now (for previews and checks)."""
+    return Catalogue.from_snapshot(build_snapshot(), version=DRAFT_VERSION)
