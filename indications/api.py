@@ -1,0 +1,99 @@
+"""The public JSON API (shared/api-contract.md). Same engine, same validation as the intake form."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
+from django.http import HttpResponse, JsonResponse
+from django.utils import timezone
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
+
+from .engine import assess, parse_request
+from .snapshot import published_catalogue
+from .summary import pdf_response, render_summary_html
+
+API_VERSION = "1"
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, errors: dict[str, list[str]], headers: dict | None = None):
+        super().__init__(errors)
+        self.status = status
+        self.errors = errors
+        self.headers = headers or {}
+
+    def response(self) -> JsonResponse:
+        response = JsonResponse({"errors": self.errors}, status=self.status)
+        for key, value in self.headers.items():
+            response[key] = value
+        return response
+
+
+def _no_constants(name: str):
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def read_json(request) -> Any:
+    if request.method != "POST":
+        raise ApiError(405, {"method": ["Use POST with a JSON body."]}, {"Allow": "POST"})
+    too_big = ApiError(
+        413, {"body": [f"The request body is limited to {settings.API_MAX_BODY_BYTES // 1024} KiB."]}
+    )
+    try:
+        if int(request.META.get("CONTENT_LENGTH") or 0) > settings.API_MAX_BODY_BYTES:
+            raise too_big
+    except ValueError:
+        pass
+    if request.content_type != "application/json":
+        raise ApiError(400, {"body": ["Send a JSON object with Content-Type: application/json."]})
+    try:
+        body = request.body
+    except RequestDataTooBig:
+        raise too_big from None
+    if len(body) > settings.API_MAX_BODY_BYTES:
+        raise too_big
+    try:
+        return json.loads(body.decode("utf-8"), parse_constant=_no_constants)
+    except UnicodeDecodeError:
+        raise ApiError(400, {"body": ["The body must be UTF-8 encoded JSON."]}) from None
+    except (ValueError, RecursionError) as error:
+        raise ApiError(400, {"body": [f"Malformed JSON: {error}"]}) from None
+
+
+def assessment_from_request(request):
+    data = read_json(request)
+    catalogue = published_catalogue()
+    if catalogue is None:
+        raise ApiError(503, {"catalogue": ["No catalogue release has been published yet."]})
+    result = parse_request(data, known_indications=catalogue.indications_by_slug)
+    if not result.ok:
+        raise ApiError(400, result.errors)
+    return assess(result.factors, catalogue, today=timezone.localdate())
+
+
+@csrf_exempt
+@never_cache
+def assess_view(request) -> HttpResponse:
+    try:
+        assessment = assessment_from_request(request)
+    except ApiError as error:
+        return error.response()
+    return JsonResponse(
+        {"api_version": API_VERSION, **assessment.as_dict()}, json_dumps_params={"ensure_ascii": False}
+    )
+
+
+@csrf_exempt
+@never_cache
+def summary_pdf_view(request) -> HttpResponse:
+    try:
+        assessment = assessment_from_request(request)
+    except ApiError as error:
+        return error.response()
+    paper = request.GET.get("paper", "")
+    html = render_summary_html(request, assessment=assessment, paper=paper, for_pdf=True)
+    return pdf_response(html, assessment=assessment)

@@ -1,0 +1,105 @@
+"""The printable summary sheet: an HTML page for the browser's print, and the same page as a PDF.
+
+Stateless: rendered from the submitted answers and the published catalogue; nothing is stored.
+WeasyPrint is imported only when a PDF is made.
+"""
+
+from __future__ import annotations
+
+from django.contrib.staticfiles import finders
+from django.http import HttpResponse
+from django.shortcuts import render
+from django.template.loader import render_to_string
+from django.utils import timezone
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST
+
+from .engine.assess import Assessment
+
+PAPERS = {"a4": "A4", "letter": "US Letter"}
+SUMMARY_CSS = "app/summary.css"
+
+
+def choose_paper(value: str | None, region: str) -> str:
+    value = (value or "").strip().lower()
+    if value in PAPERS:
+        return value
+    return "letter" if region == "us" else "a4"
+
+
+class References:
+    """Numbers sources in the order the sheet first cites them."""
+
+    def __init__(self) -> None:
+        self.items: list[tuple[str, str]] = []
+        self._numbers: dict[str, int] = {}
+
+    def number(self, label: str, url: str) -> int:
+        if url not in self._numbers:
+            self.items.append((label, url))
+            self._numbers[url] = len(self.items)
+        return self._numbers[url]
+
+
+def render_summary_html(request, *, assessment: Assessment, paper: str | None, for_pdf: bool) -> str:
+    focused = bool(assessment.inputs_used["indications"])
+    context = {
+        "assessment": assessment,
+        "refs": References(),
+        "printed_at": timezone.now(),
+        "paper": choose_paper(paper, assessment.region),
+        "papers": PAPERS,
+        "for_pdf": for_pdf,
+        "focused": focused,
+    }
+    return render_to_string("indications/summary.html", context, request=request)
+
+
+def pdf_bytes(html: str) -> bytes:
+    from weasyprint import CSS, HTML  # imported lazily: heavy, and only needed here
+
+    stylesheet = CSS(filename=finders.find(SUMMARY_CSS))
+    return HTML(string=html).write_pdf(stylesheets=[stylesheet], pdf_tags=True, pdf_variant="pdf/ua-1")
+
+
+def pdf_response(html: str, *, assessment: Assessment) -> HttpResponse:
+    response = HttpResponse(pdf_bytes(html), content_type="application/pdf")
+    response["Content-Disposition"] = (
+        f'attachment; filename="memantine-summary-{assessment.catalogue_version}.pdf"'
+    )
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def _form_assessment(request):
+    from .snapshot import published_catalogue
+    from .views import assess_form, assessment_context, no_catalogue
+
+    catalogue = published_catalogue()
+    if catalogue is None:
+        return None, no_catalogue(request)
+    form, assessment = assess_form(request, catalogue)
+    if assessment is None:
+        context = assessment_context(form=form, catalogue=catalogue, assessment=None)
+        return None, render(request, "indications/intake.html", context, status=400)
+    return assessment, None
+
+
+@never_cache
+@require_POST
+def summary_page(request):
+    assessment, error = _form_assessment(request)
+    if error is not None:
+        return error
+    html = render_summary_html(request, assessment=assessment, paper=request.POST.get("paper"), for_pdf=False)
+    return HttpResponse(html)
+
+
+@never_cache
+@require_POST
+def summary_pdf(request):
+    assessment, error = _form_assessment(request)
+    if error is not None:
+        return error
+    html = render_summary_html(request, assessment=assessment, paper=request.POST.get("paper"), for_pdf=True)
+    return pdf_response(html, assessment=assessment)

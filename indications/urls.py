@@ -1,0 +1,15 @@
+from django.urls import path
+
+from . import api, summary, views
+
+app_name = "indications"
+
+urlpatterns = [
+    path("", views.intake, name="intake"),
+    path("about", views.about, name="about"),
+    path("summary/", summary.summary_page, name="summary"),
+    path("summary.pdf", summary.summary_pdf, name="summary_pdf"),
+    path("api/v1/assess", api.assess_view, name="api_assess"),
+    path("api/v1/summary.pdf", api.summary_pdf_view, name="api_summary_pdf"),
+    path("healthz", views.healthz, name="healthz"),
+]

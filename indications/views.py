@@ -1,0 +1,87 @@
+"""Clinician-facing pages. Each view turns its input into PatientFactors and renders the engine's
+Assessment; none has rules of its own. Nothing a clinician enters is stored or logged."""
+
+from __future__ import annotations
+
+from django.db import DatabaseError, connection
+from django.http import JsonResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods
+
+from .engine import PatientFactors, assess, calculators
+from .engine.catalogue import Catalogue
+from .forms import IntakeForm
+from .models import CatalogueRelease
+from .snapshot import published_catalogue
+
+
+def assessment_context(*, form: IntakeForm, catalogue: Catalogue, assessment) -> dict:
+    names = sorted({n for d in catalogue.drugs for n in (d.name, *d.other_names)}, key=str.casefold)
+    return {
+        "form": form,
+        "catalogue": catalogue,
+        "assessment": assessment,
+        "medication_names": names,
+        "ckd_epi": calculators.CKD_EPI_2021,
+        "child_pugh": calculators.CHILD_PUGH,
+        "albumin_note": calculators.ALBUMIN_BAND_NOTE,
+    }
+
+
+def no_catalogue(request):
+    return render(request, "indications/no_catalogue.html", status=503)
+
+
+def assess_form(request, catalogue: Catalogue) -> tuple[IntakeForm, object]:
+    """The form bound to the request (POST) or empty (GET), and its assessment or None."""
+    today = timezone.localdate()
+    if request.method == "POST":
+        form = IntakeForm(request.POST, catalogue=catalogue)
+        assessment = assess(form.factors, catalogue, today=today) if form.is_valid() else None
+        return form, assessment
+    return IntakeForm(catalogue=catalogue), assess(PatientFactors(), catalogue, today=today)
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def intake(request):
+    catalogue = published_catalogue()
+    if catalogue is None:
+        return no_catalogue(request)
+    form, assessment = assess_form(request, catalogue)
+    context = assessment_context(form=form, catalogue=catalogue, assessment=assessment)
+    if request.htmx:
+        return render(request, "indications/intake.html#results", context)
+    return render(request, "indications/intake.html", context)
+
+
+@require_GET
+def about(request):
+    head = CatalogueRelease.objects.order_by("-number").values("version", "published_at").first()
+    return render(request, "indications/about.html", {"release": head})
+
+
+@never_cache
+@require_GET
+def healthz(request):
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        version = CatalogueRelease.objects.order_by("-number").values_list("version", flat=True).first()
+    except DatabaseError:
+        return JsonResponse(
+            {"status": "unavailable", "database": "unreachable", "catalogue_version": None}, status=503
+        )
+    if version is None:
+        return JsonResponse(
+            {
+                "status": "unavailable",
+                "database": "ok",
+                "catalogue_version": None,
+                "catalogue": "no published release",
+            },
+            status=503,
+        )
+    return JsonResponse({"status": "ok", "database": "ok", "catalogue_version": version})
