@@ -110,8 +110,9 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
-STATIC_ROOT = BASE_DIR / "staticfiles"
-# Served by WhiteNoise straight from the finders: no collectstatic step is needed to run.
+# Served by WhiteNoise straight from the finders: no collectstatic step is needed to run. Set
+# DJANGO_STATIC_ROOT only if you want `collectstatic` (e.g. to serve the files from a proxy).
+STATIC_ROOT = os.environ.get("DJANGO_STATIC_ROOT") or None
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
 

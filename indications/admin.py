@@ -60,6 +60,7 @@ class SourceAdmin(CatalogueAdmin):
 class DrugClassAdmin(CatalogueAdmin):
     list_display = ("name", "code", "drug_count")
     search_fields = ("code", "name")
+    ordering = ("name",)
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(n_drugs=Count("drugs"))

@@ -16,7 +16,9 @@ from django.db.models.functions import Lower
 from simple_history.models import HistoricalRecords
 
 http_url = URLValidator(
-    schemes=["http", "https"], message="Enter a web address starting with http:// or https://."
+    schemes=["http", "https"],
+    message="Enter a web address starting with http:// or https://.",
+    code="http_url",  # its own code, so a model form keeps this message
 )
 digits_only = RegexValidator(r"^[0-9]+$", "Use digits only.")
 doi_format = RegexValidator(
@@ -26,6 +28,9 @@ doi_format = RegexValidator(
 
 class HttpURLField(models.URLField):
     default_validators = [http_url]
+
+    def formfield(self, **kwargs):
+        return super().formfield(**{"assume_scheme": "https", **kwargs})
 
 
 class Region(models.TextChoices):

@@ -144,3 +144,54 @@ def publish_release(*, user, change_summary: str, now=None) -> CatalogueRelease:
         published_by=user,
         change_summary=change_summary.strip(),
     )
+
+
+ROLE_EDITORS = "Editors"
+ROLE_REVIEWERS = "Reviewers"
+ROLE_AUDITORS = "Auditors"
+DEMO_PASSWORD = "demo-password-change-me"
+
+
+def _model_permissions(models, actions):
+    from django.contrib.auth.models import Permission
+    from django.contrib.contenttypes.models import ContentType
+
+    content_types = ContentType.objects.get_for_models(*models).values()
+    codenames = [f"{action}_{ct.model}" for ct in content_types for action in actions]
+    return list(Permission.objects.filter(content_type__in=content_types, codename__in=codenames))
+
+
+@transaction.atomic
+def setup_roles(*, demo: bool = False) -> dict[str, list[str]]:
+    """Create or refresh the three editorial groups (idempotent). With ``demo``, also demo accounts."""
+    from django.contrib.auth.models import Group, Permission, User
+
+    history_models = [m.history.model for m in EDITORIAL_MODELS]
+    edit = _model_permissions(EDITORIAL_MODELS, ("add", "change", "delete", "view"))
+    view_all = _model_permissions([*EDITORIAL_MODELS, *history_models, CatalogueRelease], ("view",))
+    publish = Permission.objects.get(codename="publish_release", content_type__app_label="indications")
+
+    roles = {
+        ROLE_EDITORS: [*edit, *view_all],
+        ROLE_REVIEWERS: [*edit, *view_all, publish],
+        ROLE_AUDITORS: view_all,
+    }
+    for name, permissions in roles.items():
+        group, _ = Group.objects.get_or_create(name=name)
+        group.permissions.set(permissions)
+
+    created: list[str] = []
+    if demo:
+        for username, group_name in (
+            ("editor", ROLE_EDITORS),
+            ("reviewer", ROLE_REVIEWERS),
+            ("reviewer2", ROLE_REVIEWERS),
+            ("auditor", ROLE_AUDITORS),
+        ):
+            user, made = User.objects.get_or_create(username=username, defaults={"is_staff": True})
+            if made:
+                user.set_password(DEMO_PASSWORD)
+                user.save()
+                created.append(username)
+            user.groups.add(Group.objects.get(name=group_name))
+    return {"groups": list(roles), "demo_users_created": created}

@@ -1,0 +1,29 @@
+from unittest import mock
+
+import pytest
+from django.db import DatabaseError
+
+from indications.models import CatalogueRelease
+
+pytestmark = pytest.mark.django_db
+
+
+def test_healthz_reports_database_and_catalogue_version(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    version = CatalogueRelease.objects.get().version
+    assert response.json() == {"status": "ok", "database": "ok", "catalogue_version": version}
+
+
+def test_healthz_is_503_naming_the_database_when_it_is_down(client):
+    with mock.patch("indications.views.connection.cursor", side_effect=DatabaseError("down")):
+        response = client.get("/healthz")
+    assert response.status_code == 503
+    assert response.json()["database"] == "unreachable"
+
+
+def test_healthz_is_503_without_a_published_catalogue(client):
+    CatalogueRelease.objects.all()._raw_delete(CatalogueRelease.objects.db)
+    response = client.get("/healthz")
+    assert response.status_code == 503
+    assert response.json()["catalogue"] == "no published release"

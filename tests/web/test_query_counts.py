@@ -1,0 +1,121 @@
+"""Query counts: the results request and the API use at most 3 queries, whatever the catalogue size;
+building a snapshot takes a fixed number of queries."""
+
+import copy
+import json
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from indications.models import CatalogueRelease, Drug, DrugClass, Indication, Source, Study
+from indications.snapshot import build_snapshot, content_hash
+
+pytestmark = pytest.mark.django_db
+
+HTMX = {"HTTP_HX_REQUEST": "true"}
+FORM = {
+    "region": "us",
+    "formulation": "ir",
+    "crcl_ml_min": "25",
+    "medications": "Zoloft, warfarin",
+    "creatinine_unit": "mg/dL",
+}
+
+
+def tenfold_release() -> CatalogueRelease:
+    """Publish (directly) a release whose catalogue is ten times the seed."""
+    latest = CatalogueRelease.objects.latest()
+    snapshot = copy.deepcopy(latest.snapshot)
+    base_indications, base_drugs = list(snapshot["indications"]), list(snapshot["drugs"])
+    for n in range(1, 10):
+        for ind in base_indications:
+            snapshot["indications"].append(
+                {**copy.deepcopy(ind), "slug": f"{ind['slug']}-{n}", "name": f"{ind['name']} {n}"}
+            )
+        for drug in base_drugs:
+            snapshot["drugs"].append(
+                {
+                    **drug,
+                    "name": f"{drug['name']} {n}",
+                    "other_names": [f"{o} {n}" for o in drug["other_names"]],
+                }
+            )
+    return CatalogueRelease.objects.create(
+        number=latest.number + 1,
+        version="tenfold",
+        snapshot=snapshot,
+        content_hash=content_hash(snapshot),
+        published_at=timezone.now(),
+        change_summary="ten times larger",
+    )
+
+
+def count(client, method, *args, **kwargs) -> int:
+    with CaptureQueriesContext(connection) as ctx:
+        response = getattr(client, method)(*args, **kwargs)
+    assert response.status_code == 200
+    return len(ctx.captured_queries)
+
+
+def test_results_request_queries_are_few_and_do_not_grow_with_the_catalogue(
+    client, django_assert_num_queries
+):
+    client.post("/", FORM, **HTMX)  # warm this process's copy of the release
+    with django_assert_num_queries(1):
+        client.post("/", FORM, **HTMX)
+    tenfold_release()
+    big_cold = count(client, "post", "/", FORM, **HTMX)  # first request after a new release loads it once
+    with django_assert_num_queries(1):
+        response = client.post("/", FORM, **HTMX)
+    assert response.content.count(b'class="card indication') == 110
+    assert big_cold == 2
+
+
+def test_api_queries_do_not_grow_with_the_catalogue(client, django_assert_num_queries):
+    body = json.dumps({"renal": {"crcl_ml_min": 25}, "medications": ["Zoloft"]})
+    client.post("/api/v1/assess", body, content_type="application/json")
+    with django_assert_num_queries(1):
+        client.post("/api/v1/assess", body, content_type="application/json")
+    tenfold_release()
+    client.post("/api/v1/assess", body, content_type="application/json")
+    with django_assert_num_queries(1):
+        response = client.post("/api/v1/assess", body, content_type="application/json")
+    assert len(response.json()["indications"]) == 110
+
+
+def test_snapshot_is_built_in_a_fixed_number_of_queries():
+    with CaptureQueriesContext(connection) as seed:
+        build_snapshot()
+    source = Source.objects.first()
+    cls = DrugClass.objects.get(code="ssri")
+    for n in range(100):
+        ind = Indication.objects.create(
+            slug=f"extra-{n}",
+            name=f"Extra {n}",
+            category="pain",
+            therapeutic_role="monotherapy",
+            strength_of_evidence="C",
+            efficacy="inconclusive",
+            recommendation="insufficient-evidence",
+            evidence_summary="x",
+            last_reviewed=timezone.localdate(),
+        )
+        ind.sources.add(source)
+        Study.objects.create(
+            indication=ind,
+            key="s",
+            first_author="A",
+            year=2000,
+            design="rct",
+            result="negative",
+            finding="f",
+            pmid="1",
+        )
+        drug = Drug.objects.create(name=f"extradrug {n}")
+        drug.classes.add(cls)
+    with CaptureQueriesContext(connection) as big:
+        snapshot = build_snapshot()
+    assert len(snapshot["indications"]) == 111
+    assert len(big.captured_queries) == len(seed.captured_queries)
