@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 
 from crispy_forms.helper import FormHelper
-from crispy_forms.layout import Div, Field, Fieldset, Layout
+from crispy_forms.layout import HTML, Div, Field, Fieldset, Layout
 from django import forms
 
 from .engine.catalogue import Catalogue
@@ -129,7 +129,10 @@ class IntakeForm(forms.Form):
         choices=(("", "—"), ("none", "None"), ("grade-1-2", "Grade 1–2"), ("grade-3-4", "Grade 3–4")),
     )
     ssris = forms.MultipleChoiceField(
-        label="SSRIs", required=False, choices=SSRI_SHORTCUTS, widget=forms.CheckboxSelectMultiple
+        label="SSRIs",
+        required=False,
+        choices=SSRI_SHORTCUTS,
+        widget=forms.CheckboxSelectMultiple(attrs={"class": "form-check-input"}),
     )
     medications = forms.CharField(
         label="Current medications",
@@ -202,6 +205,7 @@ class IntakeForm(forms.Form):
             Fieldset(
                 "Current medications",
                 Field("ssris", template="indications/_ssri_shortcuts.html"),
+                HTML('{% include "indications/_medication_search.html" %}'),
                 "medications",
             ),
             Fieldset("Conditions and focus", "conditions", "indications"),

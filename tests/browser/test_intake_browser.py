@@ -1,0 +1,118 @@
+"""Real Chromium (Debian's, through Playwright): the intake page as a clinician uses it."""
+
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import expect
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+AXE = Path(__file__).with_name("vendor") / "axe.min.js"
+
+
+def open_intake(page, live_server):
+    page.goto(live_server.url + "/")
+    expect(page.get_by_label("Creatinine clearance (mL/min)")).to_be_visible()
+    page.evaluate("window.__notReloaded = true")
+
+
+def test_typing_a_crcl_swaps_in_results_without_a_reload(page, seeded_live):
+    open_intake(page, seeded_live)
+    page.get_by_label("Creatinine clearance (mL/min)").fill("25")
+    expect(page.get_by_test_id("dose-regimen")).to_have_text("5 mg twice daily")
+    expect(page.locator('[data-flag-code="renal-severe"]')).to_be_visible()
+    expect(page.locator("#results-status")).to_contain_text("5 mg twice daily")
+    assert page.evaluate("window.__notReloaded") is True
+
+
+def test_bad_value_shows_an_error_beside_the_field_and_clears_when_fixed(page, seeded_live):
+    open_intake(page, seeded_live)
+    field = page.get_by_label("Creatinine clearance (mL/min)")
+    field.fill("-5")
+    error = page.locator("#id_crcl_ml_min_error")
+    expect(error).to_contain_text("between 0 and 250")
+    expect(field).to_have_attribute("aria-invalid", "true")
+    expect(page.locator("#results")).to_contain_text("Some answers need attention")
+    field.fill("45")
+    expect(error).to_have_text("")
+    expect(field).not_to_have_attribute("aria-invalid", "true")
+    expect(page.get_by_test_id("dose-regimen")).to_have_text("10 mg twice daily")
+    assert page.evaluate("window.__notReloaded") is True
+
+
+def test_keyboard_only_path(page, seeded_live):
+    open_intake(page, seeded_live)
+    page.locator("body").focus()
+    for _ in range(40):
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.id") == "id_crcl_ml_min":
+            break
+    else:
+        pytest.fail("the CrCl field cannot be reached with Tab")
+    page.keyboard.type("12")
+    page.keyboard.press("Enter")
+    expect(page.get_by_test_id("dose-regimen")).to_have_text("5 mg twice daily")
+    expect(page.locator("#results")).to_be_focused()
+    # Every flag's source link is reachable by keyboard from the results.
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.tagName") in ("A", "SUMMARY")
+
+
+def test_ssri_shortcut_and_medication_type_ahead(page, seeded_live):
+    open_intake(page, seeded_live)
+    page.get_by_label("Sertraline (Zoloft, Lustral)").check()
+    expect(page.locator('[data-flag-code="ssri-no-interaction"]')).to_be_visible()
+    search = page.get_by_label("Find a medication to add")
+    search.fill("dextromethorphan")
+    page.get_by_role("button", name="Add").click()
+    expect(page.get_by_label("Current medications")).to_have_value("dextromethorphan")
+    expect(page.locator('[data-flag-code="serotonergic-dextromethorphan"]')).to_be_visible()
+
+
+def test_print_summary_opens_the_sheet_for_the_current_answers(page, seeded_live):
+    open_intake(page, seeded_live)
+    page.get_by_label("Creatinine clearance (mL/min)").fill("25")
+    expect(page.get_by_test_id("dose-regimen")).to_have_text("5 mg twice daily")
+    with page.context.expect_page() as popup_info:
+        page.get_by_role("button", name="Print summary").click()
+    sheet = popup_info.value
+    sheet.wait_for_load_state()
+    expect(sheet.get_by_role("heading", name="Memantine: off-label decision support summary")).to_be_visible()
+    expect(sheet.locator(".regimen")).to_have_text("5 mg twice daily")
+    expect(sheet.get_by_role("button", name="Print")).to_be_visible()
+    sheet.emulate_media(media="print")
+    expect(sheet.locator(".toolbar")).to_be_hidden()
+    assert page.evaluate("window.__notReloaded") is True
+
+
+def test_download_pdf(page, seeded_live):
+    open_intake(page, seeded_live)
+    page.get_by_label("Creatinine clearance (mL/min)").fill("25")
+    expect(page.get_by_test_id("dose-regimen")).to_have_text("5 mg twice daily")
+    with page.expect_download() as download_info:
+        page.get_by_role("button", name="Download PDF").click()
+    download = download_info.value
+    assert download.suggested_filename.startswith("memantine-summary-")
+    assert Path(download.path()).read_bytes()[:5] == b"%PDF-"
+
+
+def test_no_serious_accessibility_violations_with_results_shown(browser, seeded_live):
+    context = browser.new_context(bypass_csp=True)  # lets the test inject axe-core
+    page = context.new_page()
+    open_intake(page, seeded_live)
+    page.get_by_label("Creatinine clearance (mL/min)").fill("25")
+    page.get_by_label("Sertraline (Zoloft, Lustral)").check()
+    expect(page.locator('[data-flag-code="ssri-no-interaction"]')).to_be_visible()
+    page.locator("#indication-ocd details summary").click()
+    page.add_script_tag(path=str(AXE))
+    result = page.evaluate(
+        """async () => await axe.run(document, {runOnly: {type: 'tag',
+             values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa']}})"""
+    )
+    serious = [
+        (v["id"], v["impact"], [n["target"] for n in v["nodes"]][:3])
+        for v in result["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]
+    assert serious == [], serious
+    context.close()
