@@ -8,7 +8,7 @@ PORT ?= 8000
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 SYSTEM_PACKAGES := chromium libharfbuzz-subset0 fonts-dejavu-core fonts-liberation2
 
-.PHONY: run test lint check system-deps clean
+.PHONY: run test lint bench system-deps clean
 
 $(VENV)/.runtime: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -48,3 +48,7 @@ lint: $(VENV)/.test
 
 clean:
 	rm -rf $(VENV) db.sqlite3 staticfiles
+
+# Prints timings and query counts (on $(DATABASE_URL) when set, else SQLite).
+bench: $(VENV)/.test
+	$(PY) tests/perf/bench.py

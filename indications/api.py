@@ -13,7 +13,8 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 
 from .engine import assess, parse_request
-from .snapshot import published_catalogue
+from .models import CatalogueRelease
+from .snapshot import catalogue_for_release, published_catalogue
 from .summary import pdf_response, render_summary_html
 
 API_VERSION = "1"
@@ -64,9 +65,22 @@ def read_json(request) -> Any:
         raise ApiError(400, {"body": [f"Malformed JSON: {error}"]}) from None
 
 
+def catalogue_for_request(request):
+    """The newest release, or the one named by ?catalogue_version= (to reproduce an earlier answer)."""
+    version = request.GET.get("catalogue_version")
+    if not version:
+        return published_catalogue()
+    head = (
+        CatalogueRelease.objects.filter(version=version).values_list("pk", "version", "content_hash").first()
+    )
+    if head is None:
+        raise ApiError(400, {"catalogue_version": [f"No published release “{version[:40]}”."]})
+    return catalogue_for_release(*head)
+
+
 def assessment_from_request(request):
     data = read_json(request)
-    catalogue = published_catalogue()
+    catalogue = catalogue_for_request(request)
     if catalogue is None:
         raise ApiError(503, {"catalogue": ["No catalogue release has been published yet."]})
     result = parse_request(data, known_indications=catalogue.indications_by_slug)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import api, summary, views
+from . import api, editorial, summary, views
 
 app_name = "indications"
 
@@ -12,4 +12,7 @@ urlpatterns = [
     path("api/v1/assess", api.assess_view, name="api_assess"),
     path("api/v1/summary.pdf", api.summary_pdf_view, name="api_summary_pdf"),
     path("healthz", views.healthz, name="healthz"),
+    path("catalogue/", editorial.releases, name="releases"),
+    path("catalogue/publish", editorial.publish, name="publish"),
+    path("catalogue/preview", editorial.preview, name="preview"),
 ]

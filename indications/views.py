@@ -18,12 +18,11 @@ from .snapshot import published_catalogue
 
 
 def assessment_context(*, form: IntakeForm, catalogue: Catalogue, assessment) -> dict:
-    names = sorted({n for d in catalogue.drugs for n in (d.name, *d.other_names)}, key=str.casefold)
     return {
         "form": form,
         "catalogue": catalogue,
         "assessment": assessment,
-        "medication_names": names,
+        "medication_names": catalogue.medication_names,
         "ckd_epi": calculators.CKD_EPI_2021,
         "child_pugh": calculators.CHILD_PUGH,
         "albumin_note": calculators.ALBUMIN_BAND_NOTE,

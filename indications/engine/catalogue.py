@@ -204,6 +204,7 @@ class Catalogue:
     drugs_by_name: Mapping[str, Drug] = field(init=False, repr=False, compare=False)
     indications_by_slug: Mapping[str, Indication] = field(init=False, repr=False, compare=False)
     class_names: Mapping[str, str] = field(init=False, repr=False, compare=False)
+    medication_names: tuple[str, ...] = field(init=False, repr=False, compare=False)  # for type-ahead
 
     def __post_init__(self) -> None:
         names: dict[str, Drug] = {}
@@ -215,6 +216,8 @@ class Catalogue:
             self, "indications_by_slug", MappingProxyType({i.slug: i for i in self.indications})
         )
         object.__setattr__(self, "class_names", MappingProxyType({c.code: c.name for c in self.drug_classes}))
+        every_name = {n for d in self.drugs for n in (d.name, *d.other_names)}
+        object.__setattr__(self, "medication_names", tuple(sorted(every_name, key=str.casefold)))
 
     def regimen(self, region: str, formulation: str) -> DoseRegimen | None:
         for regimen in self.regimens:

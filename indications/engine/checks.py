@@ -207,3 +207,37 @@ def snapshot_problems(snapshot: dict) -> list[str]:
                     f"A {group.replace('_', ' ')[:-1]} has an unknown severity “{rule['flag']['severity']}”."
                 )
     return problems
+
+
+SNAPSHOT_KEYS = {
+    "indications": ("Indication", lambda x: x["slug"]),
+    "regimens": ("Regimen", lambda x: f"{x['region']} {x['formulation']}"),
+    "renal_rules": ("Renal rule", lambda x: f"{x['region']} {x['formulation']} {x['band']}"),
+    "hepatic_rules": ("Hepatic rule", lambda x: f"{x['region']} Child-Pugh {x['child_pugh_class']}"),
+    "condition_rules": ("Condition rule", lambda x: f"{x['condition']} ({x['region']})"),
+    "interaction_rules": (
+        "Interaction rule",
+        lambda x: " + ".join(filter(None, (x["drug_class"], x["also_requires_class"]))) + f" ({x['region']})",
+    ),
+    "standard_flags": ("Flag text", lambda x: f"{x['flag']['code']} ({x['region']})"),
+    "drug_classes": ("Drug class", lambda x: x["code"]),
+    "drugs": ("Drug", lambda x: x["name"]),
+    "sources": ("Source", lambda x: x["key"]),
+}
+
+
+def snapshot_changes(old: dict | None, new: dict) -> list[str]:
+    """What publishing ``new`` would change relative to ``old``, one line per item, for reviewers."""
+    lines: list[str] = []
+    for group, (label, key) in SNAPSHOT_KEYS.items():
+        before = {key(x): x for x in (old or {}).get(group, [])}
+        after = {key(x): x for x in new.get(group, [])}
+        for k in sorted(after.keys() - before.keys()):
+            lines.append(f"{label} added: {k}")
+        for k in sorted(before.keys() - after.keys()):
+            lines.append(f"{label} removed: {k}")
+        for k in sorted(before.keys() & after.keys()):
+            if before[k] != after[k]:
+                fields = sorted(f for f in after[k] if before[k].get(f) != after[k].get(f))
+                lines.append(f"{label} changed: {k} ({', '.join(fields)})")
+    return lines

@@ -1,0 +1,152 @@
+"""Benchmark: prints numbers, asserts nothing (targets are in the issue, results go in the closing note).
+
+    make bench                                   # on the SQLite default
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres make bench
+
+It creates a throw-away test database (test_<name>), seeds the catalogue, then measures
+- engine assess() on the seed catalogue (no I/O),
+- the htmx results request and POST /api/v1/assess through the Django test client,
+- the summary PDF after warm-up,
+- the queries per results request, on the seed and on a catalogue ten times larger.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime
+import json
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "decision_support.settings")
+os.environ.setdefault("DJANGO_SECRET_KEY", "bench-only-secret")
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.core.management import call_command  # noqa: E402
+from django.db import connection  # noqa: E402
+from django.test import Client  # noqa: E402
+from django.test.utils import CaptureQueriesContext, setup_test_environment  # noqa: E402
+from django.utils import timezone  # noqa: E402
+
+FORM = {
+    "region": "us",
+    "formulation": "ir",
+    "creatinine_unit": "mg/dL",
+    "age_years": "80",
+    "sex": "female",
+    "weight_kg": "50",
+    "serum_creatinine": "1.4",
+    "child_pugh_class": "B",
+    "ssris": ["sertraline"],
+    "medications": "dextromethorphan, warfarin, Frobnicil",
+    "indications": ["ocd"],
+    "conditions": ["seizure-disorder"],
+}
+API = {
+    "renal": {
+        "age_years": 80,
+        "sex": "female",
+        "weight_kg": 50,
+        "serum_creatinine": 1.4,
+        "creatinine_unit": "mg/dL",
+    },
+    "hepatic": {"child_pugh_class": "B"},
+    "medications": ["sertraline", "dextromethorphan", "warfarin", "Frobnicil"],
+    "indications": ["ocd"],
+    "conditions": ["seizure-disorder"],
+}
+
+
+def timed(fn, n: int) -> list[float]:
+    samples = []
+    for _ in range(n):
+        start = time.perf_counter()
+        fn()
+        samples.append((time.perf_counter() - start) * 1000)
+    return samples
+
+
+def report(name: str, samples: list[float]) -> None:
+    samples = sorted(samples)
+    p95 = samples[max(0, int(len(samples) * 0.95) - 1)]
+    print(f"{name:<44} n={len(samples):<5} median {statistics.median(samples):8.3f} ms   p95 {p95:8.3f} ms")
+
+
+def queries(fn) -> int:
+    with CaptureQueriesContext(connection) as ctx:
+        fn()
+    return len(ctx.captured_queries)
+
+
+def main() -> None:
+    setup_test_environment()
+    old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True)
+    try:
+        call_command("seed_catalogue", verbosity=0)
+        from indications.engine import assess, parse_request
+        from indications.models import CatalogueRelease
+        from indications.snapshot import content_hash, published_catalogue
+
+        print(
+            f"database: {connection.vendor} ({connection.settings_dict['NAME']});"
+            f" python {sys.version.split()[0]}"
+        )
+        catalogue = published_catalogue()
+        factors = parse_request(API, known_indications=catalogue.indications_by_slug).factors
+        today = datetime.date.today()
+        timed(lambda: assess(factors, catalogue, today=today), 200)
+        report("engine assess() (seed, no I/O)", timed(lambda: assess(factors, catalogue, today=today), 5000))
+
+        client = Client()
+        htmx = lambda: client.post("/", FORM, HTTP_HX_REQUEST="true")  # noqa: E731
+        api = lambda: client.post("/api/v1/assess", json.dumps(API), content_type="application/json")  # noqa: E731
+        pdf = lambda: client.post("/summary.pdf", FORM)  # noqa: E731
+        assert htmx().status_code == 200 and api().status_code == 200 and pdf().status_code == 200
+        timed(htmx, 30)
+        timed(api, 30)
+        report("htmx results request (test client)", timed(htmx, 400))
+        report("POST /api/v1/assess (test client)", timed(api, 400))
+        timed(pdf, 3)
+        report("summary PDF (after warm-up)", timed(pdf, 25))
+        print(f"queries per results request (seed): {queries(htmx)}; per API request: {queries(api)}")
+
+        latest = CatalogueRelease.objects.latest()
+        snapshot = copy.deepcopy(latest.snapshot)
+        base_ind, base_drugs = list(snapshot["indications"]), list(snapshot["drugs"])
+        for n in range(1, 10):
+            snapshot["indications"] += [{**copy.deepcopy(i), "slug": f"{i['slug']}-{n}"} for i in base_ind]
+            snapshot["drugs"] += [
+                {**d, "name": f"{d['name']} {n}", "other_names": [f"{o} {n}" for o in d["other_names"]]}
+                for d in base_drugs
+            ]
+        CatalogueRelease.objects.create(
+            number=latest.number + 1,
+            version="bench-tenfold",
+            snapshot=snapshot,
+            content_hash=content_hash(snapshot),
+            published_at=timezone.now(),
+            change_summary="benchmark: ten times the seed",
+        )
+        first = queries(htmx)
+        print(
+            f"queries per results request (10x catalogue): first {first} (loads the new release),"
+            f" then {queries(htmx)}"
+        )
+        report("htmx results request (10x catalogue)", timed(htmx, 200))
+        big = published_catalogue()
+        big_factors = parse_request(API, known_indications=big.indications_by_slug).factors
+        report("engine assess() (10x catalogue)", timed(lambda: assess(big_factors, big, today=today), 2000))
+    finally:
+        connection.creation.destroy_test_db(old_name, verbosity=0)
+
+
+if __name__ == "__main__":
+    main()
