@@ -6,6 +6,9 @@ WeasyPrint is imported only when a PDF is made.
 
 from __future__ import annotations
 
+import functools
+
+from django.conf import settings
 from django.contrib.staticfiles import finders
 from django.http import HttpResponse
 from django.shortcuts import render
@@ -55,10 +58,20 @@ def render_summary_html(request, *, assessment: Assessment, paper: str | None, f
     return render_to_string("indications/summary.html", context, request=request)
 
 
-def pdf_bytes(html: str) -> bytes:
-    from weasyprint import CSS, HTML  # imported lazily: heavy, and only needed here
+@functools.cache
+def _stylesheet(path: str):
+    from weasyprint import CSS  # imported lazily: heavy, and only needed for PDFs
 
-    stylesheet = CSS(filename=finders.find(SUMMARY_CSS))
+    return CSS(filename=path)
+
+
+def pdf_bytes(html: str) -> bytes:
+    """A tagged PDF (PDF/UA-1 variant) with embedded, subset fonts."""
+    from weasyprint import HTML
+
+    path = finders.find(SUMMARY_CSS)
+    # Parsed once per process; re-read on every PDF while developing (DEBUG) so CSS edits show.
+    stylesheet = _stylesheet.__wrapped__(path) if settings.DEBUG else _stylesheet(path)
     return HTML(string=html).write_pdf(stylesheets=[stylesheet], pdf_tags=True, pdf_variant="pdf/ua-1")
 
 

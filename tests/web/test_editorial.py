@@ -4,6 +4,7 @@ history, reproducible releases, review dates."""
 import datetime
 import io
 import json
+import re
 
 import pytest
 from django.contrib.auth.models import Group, User
@@ -265,7 +266,8 @@ def test_admin_edits_leave_history_with_who_and_what(client, editor):
     assert record.history_user == editor and record.history_type == "~"
     history = client.get(reverse("admin:indications_source_history", args=[source.pk])).content.decode()
     assert "NICE NG97 (2018), dementia" in history and "erin-editor" in history
-    assert "label" in history  # the changed field is listed with old and new values
+    # The changed field is listed with its old and new values.
+    assert re.search(r"<strong>Label:</strong>\s*NICE NG97 Dementia", history)
 
 
 def test_review_overdue_shows_to_clinicians_and_in_the_admin_filter(client, editor, reviewer):

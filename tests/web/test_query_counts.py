@@ -1,7 +1,6 @@
 """Query counts: the results request and the API use at most 3 queries, whatever the catalogue size;
 building a snapshot takes a fixed number of queries."""
 
-import copy
 import json
 
 import pytest
@@ -9,8 +8,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from indications.models import CatalogueRelease, Drug, DrugClass, Indication, Source, Study
-from indications.snapshot import build_snapshot, content_hash
+from indications.models import Drug, DrugClass, Indication, Source, Study
+from indications.snapshot import build_snapshot
+from tests.catalogue_scaling import tenfold_release
 
 pytestmark = pytest.mark.django_db
 
@@ -22,34 +22,6 @@ FORM = {
     "medications": "Zoloft, warfarin",
     "creatinine_unit": "mg/dL",
 }
-
-
-def tenfold_release() -> CatalogueRelease:
-    """Publish (directly) a release whose catalogue is ten times the seed."""
-    latest = CatalogueRelease.objects.latest()
-    snapshot = copy.deepcopy(latest.snapshot)
-    base_indications, base_drugs = list(snapshot["indications"]), list(snapshot["drugs"])
-    for n in range(1, 10):
-        for ind in base_indications:
-            snapshot["indications"].append(
-                {**copy.deepcopy(ind), "slug": f"{ind['slug']}-{n}", "name": f"{ind['name']} {n}"}
-            )
-        for drug in base_drugs:
-            snapshot["drugs"].append(
-                {
-                    **drug,
-                    "name": f"{drug['name']} {n}",
-                    "other_names": [f"{o} {n}" for o in drug["other_names"]],
-                }
-            )
-    return CatalogueRelease.objects.create(
-        number=latest.number + 1,
-        version="tenfold",
-        snapshot=snapshot,
-        content_hash=content_hash(snapshot),
-        published_at=timezone.now(),
-        change_summary="ten times larger",
-    )
 
 
 def count(client, method, *args, **kwargs) -> int:

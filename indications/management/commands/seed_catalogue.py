@@ -20,6 +20,9 @@ class Command(BaseCommand):
             self.stdout.write("Catalogue already present: seed not loaded again.")
         else:
             call_command("loaddata", *[str(f) for f in FIXTURES], verbosity=0)
+            # loaddata saves raw rows, which leave no history: record each row's initial version so that
+            # the first edit in admin shows its differences.
+            call_command("populate_history", auto=True, stdout=self.stdout, stderr=self.stderr, verbosity=0)
             self.stdout.write(f"Loaded the seed catalogue ({Indication.objects.count()} indications).")
         if CatalogueRelease.objects.exists():
             latest = CatalogueRelease.objects.latest()
