@@ -373,23 +373,20 @@ class _Flags:
         self._by_code: dict[str, Flag] = {}
 
     def raise_(self, text: FlagText | None, trigger: str) -> None:
+        """Raise a flag; a second rule with the same code adds its trigger, and the more severe
+        of the two texts is kept."""
         if text is None:
             return
         existing = self._by_code.get(text.code)
-        if existing is None:
-            self._by_code[text.code] = Flag(
-                text.code, text.severity, text.title, text.detail, text.sources, (trigger,) if trigger else ()
-            )
-            return
-        if trigger and trigger not in existing.triggers:
-            self._by_code[text.code] = Flag(
-                existing.code,
-                existing.severity,
-                existing.title,
-                existing.detail,
-                existing.sources,
-                (*existing.triggers, trigger),
-            )
+        triggers = existing.triggers if existing else ()
+        if trigger and trigger not in triggers:
+            triggers = (*triggers, trigger)
+        keep = text
+        if existing and SEVERITY_RANK.get(existing.severity, 9) <= SEVERITY_RANK.get(text.severity, 9):
+            keep = existing
+        self._by_code[text.code] = Flag(
+            keep.code, keep.severity, keep.title, keep.detail, keep.sources, triggers
+        )
 
     def ordered(self) -> tuple[Flag, ...]:
         flags = list(self._by_code.values())
@@ -460,7 +457,12 @@ def assess(factors: PatientFactors, catalogue: Catalogue, *, today: date) -> Ass
         missing.append(
             MissingInput("renal", "Renal function not given: the dose shown is the standard labelled dose.")
         )
-    elif renal_rule is not None and renal_rule.flag is not None:
+    elif renal_rule is None:  # only if the catalogue's ranges have a gap (publishing refuses that)
+        flags.raise_(
+            catalogue.standard_flag("renal-function-unknown", region),
+            f"No renal rule covers {renal_described}",
+        )
+    elif renal_rule.flag is not None:
         flags.raise_(renal_rule.flag, renal_described)
     if renal.egfr_band and renal.egfr_band != renal.band:
         flags.raise_(

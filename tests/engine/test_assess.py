@@ -338,3 +338,36 @@ def test_inputs_used_and_missing_are_reported():
     assert data["inputs_used"]["renal"] == {"crcl_ml_min": 42}
     assert data["inputs_used"]["medications"] == ["Zoloft"]
     assert {m["field"] for m in data["inputs_missing"]} == {"hepatic", "conditions"}
+
+
+def test_a_gap_in_the_renal_rules_is_never_a_silent_standard_dose():
+    from indications.engine.catalogue import Catalogue
+
+    from .universe import universe_snapshot
+
+    snap = universe_snapshot()
+    snap["renal_rules"] = [
+        r for r in snap["renal_rules"] if not (r["region"] == "us" and r["band"] == "moderate")
+    ]
+    gappy = Catalogue.from_snapshot(snap, version="gap")
+    a = assess(PatientFactors(renal=RenalEntered(40)), gappy, today=TODAY)
+    assert a.renal.band == "unknown"
+    flag = next(f for f in a.flags if f.code == "renal-function-unknown")
+    assert "No renal rule covers CrCl 40" in flag.triggers[0]
+
+
+def test_two_rules_with_one_code_keep_the_more_severe_text():
+    from indications.engine.catalogue import Catalogue
+
+    from .universe import universe_snapshot
+
+    snap = universe_snapshot()
+    for rule in snap["condition_rules"]:
+        if rule["condition"] == "severe-proteus-uti":
+            rule["flag"] = {**rule["flag"], "severity": "critical", "title": "critical alkaline"}
+    cat = Catalogue.from_snapshot(snap, version="sev")
+    a = assess(
+        PatientFactors(medications=("acetazolamide",), conditions=("severe-proteus-uti",)), cat, today=TODAY
+    )
+    flag = next(f for f in a.flags if f.code == "urine-alkalinization")
+    assert (flag.severity, flag.title, len(flag.triggers)) == ("critical", "critical alkaline", 2)

@@ -226,3 +226,8 @@ def test_study_needs_a_link(superuser_client):
         },
     )
     assert "Give a PMID, a DOI or a link" in response.content.decode()
+
+
+def test_admin_index_links_to_releases(superuser_client):
+    html = superuser_client.get(reverse("admin:index")).content.decode()
+    assert f'href="{reverse("indications:releases")}"' in html
