@@ -27,7 +27,8 @@ COCKCROFT_GAULT = Method(
     name="Cockcroft-Gault creatinine clearance",
     formula=(
         "CrCl (mL/min) = (140 − age) × weight (kg) / (72 × serum creatinine (mg/dL)), × 0.85 if female;"
-        " actual body weight, as in the US memantine label; creatinine in µmol/L ÷ 88.4 = mg/dL"
+        " actual body weight, as in the US memantine label; creatinine in µmol/L ÷ 88.4 = mg/dL;"
+        " serum creatinine should be at steady state"
     ),
     source_label="Cockcroft DW, Gault MH. Nephron 1976;16:31-41",
     source_url="https://pubmed.ncbi.nlm.nih.gov/?term=Cockcroft+Gault+Nephron+1976+creatinine+clearance",
