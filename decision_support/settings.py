@@ -1,7 +1,7 @@
 """Settings for the memantine decision-support service, all from the environment.
 
 DATABASE_URL          database (default: SQLite file db.sqlite3 beside manage.py)
-DJANGO_SECRET_KEY     required unless DJANGO_DEBUG is on
+DJANGO_SECRET_KEY     required to serve unless DJANGO_DEBUG is on
 DJANGO_DEBUG          "1"/"true" for development (default off)
 DJANGO_ALLOWED_HOSTS  comma-separated host names (default: localhost names)
 DJANGO_HTTPS          "1" behind TLS: secure cookies, HSTS, redirect to https
@@ -9,11 +9,11 @@ CATALOGUE_TWO_PERSON_RULE  "1" (default) or "0": may the only editor of a change
 """
 
 import os
+import secrets
 from pathlib import Path
 
 import dj_database_url
 from csp.constants import NONCE, NONE, SELF
-from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -27,10 +27,11 @@ def env_flag(name: str, default: bool = False) -> bool:
 
 DEBUG = env_flag("DJANGO_DEBUG")
 SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "")
+SECRET_KEY_FROM_ENVIRONMENT = bool(SECRET_KEY)
 if not SECRET_KEY:
-    if not DEBUG:
-        raise ImproperlyConfigured("Set DJANGO_SECRET_KEY (or DJANGO_DEBUG=1 for local development).")
-    SECRET_KEY = "dev-only-insecure-key-do-not-use-in-production"
+    # Development gets a fixed key. Without debug, management commands (migrate, checks) get a
+    # throw-away key, and serving refuses to start (decision_support/wsgi.py and asgi.py).
+    SECRET_KEY = "dev-only-insecure-key-do-not-use-in-production" if DEBUG else secrets.token_urlsafe(50)
 
 ALLOWED_HOSTS = [
     h.strip()

@@ -1,0 +1,43 @@
+"""Settings from the environment: the server refuses to start without a secret key unless in debug."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def start_wsgi(**env):
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("DJANGO_") and k != "DATABASE_URL"}
+    return subprocess.run(
+        [sys.executable, "-c", "import decision_support.wsgi"],
+        cwd=ROOT,
+        env={**clean, **env},
+        capture_output=True,
+        text=True,
+    )
+
+
+def test_serving_refuses_to_start_without_a_secret_key():
+    result = start_wsgi()
+    assert result.returncode != 0
+    assert "Set DJANGO_SECRET_KEY" in result.stderr
+
+
+def test_serving_starts_with_a_secret_key_or_in_debug():
+    assert start_wsgi(DJANGO_SECRET_KEY="x" * 50).returncode == 0
+    assert start_wsgi(DJANGO_DEBUG="1").returncode == 0
+
+
+def test_management_commands_run_without_a_secret_key():
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("DJANGO_") and k != "DATABASE_URL"}
+    result = subprocess.run(
+        [sys.executable, "manage.py", "makemigrations", "--check", "--dry-run"],
+        cwd=ROOT,
+        env=clean,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "No changes detected" in result.stdout
