@@ -4,33 +4,16 @@ Permission checks are in each view (anonymous users are sent to log in; others g
 from __future__ import annotations
 
 from django.contrib import messages
-from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required, permission_required
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
-from .engine.checks import snapshot_changes
 from .models import CatalogueRelease
-from .services import PublishRefused, catalogue_problems, editors_since, publish_release
-from .snapshot import build_snapshot, content_hash, draft_catalogue
+from .services import PublishRefused, pending_changes, publish_release
+from .snapshot import draft_catalogue
 from .views import assess_form, assessment_context
-
-
-def _pending() -> dict:
-    latest = CatalogueRelease.objects.order_by("-number").first()
-    snapshot = build_snapshot()
-    editor_ids = editors_since(latest.published_at if latest else None)
-    users = get_user_model().objects.filter(pk__in=[i for i in editor_ids if i is not None])
-    return {
-        "latest": latest,
-        "changes": snapshot_changes(latest.snapshot if latest else None, snapshot),
-        "unchanged": latest is not None and latest.content_hash == content_hash(snapshot),
-        "editors": sorted(u.get_username() for u in users),
-        "unattributed_changes": None in editor_ids,
-        "problems": catalogue_problems(snapshot),
-    }
 
 
 @never_cache
@@ -38,7 +21,7 @@ def _pending() -> dict:
 @permission_required("indications.view_cataloguerelease", raise_exception=True)
 def releases(request):
     context = {
-        **_pending(),
+        **vars(pending_changes()),
         "releases": CatalogueRelease.objects.defer("snapshot").select_related("published_by"),
         "can_publish": request.user.has_perm("indications.publish_release"),
     }
@@ -61,7 +44,7 @@ def publish(request):
         else:
             messages.success(request, f"Published release {release.version}. Clinicians now see it.")
             return redirect(reverse("indications:releases"))
-    context = {**_pending(), "refused": refused, "change_summary": summary}
+    context = {**vars(pending_changes()), "refused": refused, "change_summary": summary}
     return render(request, "indications/publish.html", context, status=400 if refused else 200)
 
 

@@ -8,7 +8,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from .engine.checks import snapshot_problems
+from .engine.checks import snapshot_changes, snapshot_problems
 from .models import (
     CatalogueRelease,
     Caveat,
@@ -89,16 +89,31 @@ def editors_since(when) -> set[int | None]:
 
 @dataclass(frozen=True)
 class PendingChanges:
+    """What publishing now would release, for the reviewer's pages."""
+
     latest: CatalogueRelease | None
-    changed: bool
-    editors: set[int | None]
+    unchanged: bool
+    changes: list[str]  # one line per added, removed or changed item
+    editors: list[str]  # usernames of those who edited since the latest release
+    unattributed_changes: bool  # edits made outside admin (fixtures, scripts)
+    problems: list[str]  # what would block publishing
 
 
 def pending_changes() -> PendingChanges:
+    from django.contrib.auth import get_user_model
+
     latest = CatalogueRelease.objects.order_by("-number").first()
     snapshot = build_snapshot()
-    changed = latest is None or latest.content_hash != content_hash(snapshot)
-    return PendingChanges(latest, changed, editors_since(latest.published_at if latest else None))
+    editor_ids = editors_since(latest.published_at if latest else None)
+    users = get_user_model().objects.filter(pk__in=[i for i in editor_ids if i is not None])
+    return PendingChanges(
+        latest=latest,
+        unchanged=latest is not None and latest.content_hash == content_hash(snapshot),
+        changes=snapshot_changes(latest.snapshot if latest else None, snapshot),
+        editors=sorted(u.get_username() for u in users),
+        unattributed_changes=None in editor_ids,
+        problems=catalogue_problems(snapshot),
+    )
 
 
 @transaction.atomic

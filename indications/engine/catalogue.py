@@ -19,11 +19,9 @@ FORMULATIONS = ("ir", "xr")
 ANY_REGION = "any"
 SEVERITIES = ("info", "warning", "critical")
 SEVERITY_RANK = {"critical": 0, "warning": 1, "info": 2}
-RENAL_BANDS = ("normal", "mild", "moderate", "severe", "no-data")
 CHILD_PUGH_CLASSES = ("A", "B", "C")
 
 # Dose effects a renal rule can have on the labelled regimen.
-DOSE_STANDARD = "standard"  # no change
 DOSE_ADJUSTED = "adjusted"  # start/maximum/regimen replaced (and never above the regimen maximum)
 DOSE_NONE = "no-labelled-dose"  # the label gives no dose: maximum is None
 

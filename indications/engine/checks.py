@@ -6,6 +6,8 @@ from __future__ import annotations
 import itertools
 from dataclasses import dataclass
 
+from .catalogue import SEVERITIES
+
 
 @dataclass(frozen=True)
 class Range:
@@ -202,7 +204,7 @@ def snapshot_problems(snapshot: dict) -> list[str]:
 
     for group in ("renal_rules", "hepatic_rules", "condition_rules", "interaction_rules", "standard_flags"):
         for rule in snapshot[group]:
-            if rule["flag"] and rule["flag"]["severity"] not in ("info", "warning", "critical"):
+            if rule["flag"] and rule["flag"]["severity"] not in SEVERITIES:
                 problems.append(
                     f"A {group.replace('_', ' ')[:-1]} has an unknown severity “{rule['flag']['severity']}”."
                 )
