@@ -16,6 +16,7 @@ from .engine.checks import Range, renal_range_problems
 from .models import (
     CatalogueRelease,
     Caveat,
+    Condition,
     ConditionRule,
     DoseRegimen,
     Drug,
@@ -37,11 +38,22 @@ class CatalogueAdmin(SimpleHistoryAdmin):
     save_on_top = True
 
 
-def flag_fieldset(*, required: bool):
+def flag_fieldset(*, required: bool, verdict: bool = True):
+    fields = ("flag_code", "severity", "title", "detail", "sources")
+    if verdict:
+        fields = ("verdict", *fields)
     return (
-        "Flag shown to clinicians" + ("" if required else " (leave empty for no flag)"),
-        {"fields": ("flag_code", "severity", "title", "detail", "sources")},
+        "Flag shown to clinicians, and its effect on the dose"
+        + ("" if required else " (leave empty for no flag)"),
+        {"fields": fields},
     )
+
+
+@admin.register(Condition)
+class ConditionAdmin(CatalogueAdmin):
+    list_display = ("label", "slug", "display_order")
+    search_fields = ("slug", "label")
+    ordering = ("display_order", "label")
 
 
 @admin.register(Source)
@@ -58,7 +70,8 @@ class SourceAdmin(CatalogueAdmin):
 
 @admin.register(DrugClass)
 class DrugClassAdmin(CatalogueAdmin):
-    list_display = ("name", "code", "drug_count")
+    list_display = ("name", "code", "drug_count", "show_on_intake")
+    list_filter = ("show_on_intake",)
     search_fields = ("code", "name")
     ordering = ("name",)
 
@@ -73,6 +86,8 @@ class DrugClassAdmin(CatalogueAdmin):
 class DrugNameInline(admin.TabularInline):
     model = DrugName
     extra = 1
+    autocomplete_fields = ("source",)
+    fields = ("name", "kind", "source", "is_published")
 
 
 @admin.register(Drug)
@@ -80,14 +95,16 @@ class DrugAdmin(CatalogueAdmin):
     list_display = ("name", "class_list", "other_name_list", "rxnorm_code", "is_published")
     list_filter = ("is_published", "classes")
     search_fields = ("name", "other_names__name", "rxnorm_code")
-    autocomplete_fields = ("classes",)
+    autocomplete_fields = ("classes", "components")
     inlines = (DrugNameInline,)
 
     def get_queryset(self, request):
-        return super().get_queryset(request).prefetch_related("classes", "other_names")
+        return super().get_queryset(request).prefetch_related("classes", "other_names", "components")
 
-    @admin.display(description="classes")
+    @admin.display(description="classes or components")
     def class_list(self, obj):
+        if obj.components.all():
+            return "contains " + " + ".join(c.name for c in obj.components.all())
         return ", ".join(c.name for c in obj.classes.all())
 
     @admin.display(description="brand names and synonyms")
@@ -170,7 +187,18 @@ class IndicationAdmin(CatalogueAdmin):
     inlines = (CaveatInline, StudyInline)
     fieldsets = (
         (None, {"fields": ("name", "slug", ("category", "status", "display_order"), "is_published")}),
-        ("Use", {"fields": ("therapeutic_role", "augments_class", "mechanism_rationale", "dose_studied")}),
+        (
+            "Use",
+            {
+                "fields": (
+                    "therapeutic_role",
+                    "augments_class",
+                    "mechanism_rationale",
+                    "dose_studied",
+                    ("dose_studied_min_mg_per_day", "dose_studied_max_mg_per_day"),
+                )
+            },
+        ),
         (
             "Evidence",
             {
@@ -255,21 +283,27 @@ class RenalRuleInline(admin.StackedInline):
                 )
             },
         ),
-        flag_fieldset(required=False),
+        flag_fieldset(required=False, verdict=False),
     )
 
 
 @admin.register(DoseRegimen)
 class DoseRegimenAdmin(CatalogueAdmin):
-    list_display = ("__str__", "start_mg_per_day", "max_mg_per_day", "regimen")
+    list_display = (
+        "__str__",
+        "start_mg_per_day",
+        "max_mg_per_day",
+        "ir_equivalent_max_mg_per_day",
+        "regimen",
+    )
     autocomplete_fields = ("sources",)
     inlines = (RenalRuleInline,)
 
 
 @admin.register(HepaticRule)
 class HepaticRuleAdmin(CatalogueAdmin):
-    list_display = ("__str__", "summary", "flag_code", "severity", "is_published")
-    list_filter = ("region", "child_pugh_class", "severity", "is_published")
+    list_display = ("__str__", "summary", "flag_code", "severity", "verdict", "is_published")
+    list_filter = ("region", "child_pugh_class", "severity", "verdict", "is_published")
     search_fields = ("summary", "title", "detail")
     autocomplete_fields = ("sources",)
     fieldsets = (
@@ -280,8 +314,8 @@ class HepaticRuleAdmin(CatalogueAdmin):
 
 @admin.register(ConditionRule)
 class ConditionRuleAdmin(CatalogueAdmin):
-    list_display = ("__str__", "flag_code", "severity", "title", "is_published")
-    list_filter = ("condition", "region", "severity", "is_published")
+    list_display = ("__str__", "flag_code", "severity", "verdict", "title", "is_published")
+    list_filter = ("condition", "region", "severity", "verdict", "is_published")
     search_fields = ("title", "detail", "flag_code")
     autocomplete_fields = ("sources",)
     fieldsets = ((None, {"fields": (("condition", "region", "is_published"),)}), flag_fieldset(required=True))
@@ -289,8 +323,8 @@ class ConditionRuleAdmin(CatalogueAdmin):
 
 @admin.register(InteractionRule)
 class InteractionRuleAdmin(CatalogueAdmin):
-    list_display = ("__str__", "flag_code", "severity", "title", "is_published")
-    list_filter = ("region", "severity", "drug_class", "is_published")
+    list_display = ("__str__", "flag_code", "severity", "verdict", "title", "is_published")
+    list_filter = ("region", "severity", "verdict", "drug_class", "is_published")
     search_fields = ("title", "detail", "flag_code", "drug_class__name")
     autocomplete_fields = ("drug_class", "also_requires_class", "sources")
     list_select_related = ("drug_class", "also_requires_class")
@@ -302,8 +336,8 @@ class InteractionRuleAdmin(CatalogueAdmin):
 
 @admin.register(StandardFlag)
 class StandardFlagAdmin(CatalogueAdmin):
-    list_display = ("flag_code", "region", "severity", "title", "is_published")
-    list_filter = ("region", "severity", "is_published")
+    list_display = ("flag_code", "region", "severity", "verdict", "title", "is_published")
+    list_filter = ("region", "severity", "verdict", "is_published")
     search_fields = ("title", "detail", "flag_code")
     autocomplete_fields = ("sources",)
     fieldsets = ((None, {"fields": (("region", "is_published"),)}), flag_fieldset(required=True))

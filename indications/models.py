@@ -15,6 +15,8 @@ from django.db import models
 from django.db.models.functions import Lower
 from simple_history.models import HistoricalRecords
 
+from .engine import vocabulary as vocab
+
 http_url = URLValidator(
     schemes=["http", "https"],
     message="Enter a web address starting with http:// or https://.",
@@ -33,37 +35,8 @@ class HttpURLField(models.URLField):
         return super().formfield(**{"assume_scheme": "https", **kwargs})
 
 
-class Region(models.TextChoices):
-    US = "us", "US (FDA labelling)"
-    EU = "eu", "EU (EMA SmPC)"
-
-
-class RuleRegion(models.TextChoices):
-    ANY = "any", "Any region"
-    US = "us", "US (FDA labelling)"
-    EU = "eu", "EU (EMA SmPC)"
-
-
-class Formulation(models.TextChoices):
-    IR = "ir", "Immediate release"
-    XR = "xr", "Extended release (US only)"
-
-
-class Severity(models.TextChoices):
-    INFO = "info", "Info"
-    WARNING = "warning", "Warning"
-    CRITICAL = "critical", "Critical"
-
-
-class Condition(models.TextChoices):
-    """The condition vocabulary of the public API contract."""
-
-    SEIZURE_DISORDER = "seizure-disorder", "Seizure disorder / epilepsy"
-    PREGNANCY = "pregnancy", "Pregnancy"
-    BREASTFEEDING = "breastfeeding", "Breastfeeding"
-    RENAL_TUBULAR_ACIDOSIS = "renal-tubular-acidosis", "Renal tubular acidosis"
-    SEVERE_PROTEUS_UTI = "severe-proteus-uti", "Severe urinary tract infection with Proteus"
-    CARDIOVASCULAR_DISEASE = "cardiovascular-disease", "Significant cardiovascular disease"
+REGION_CHOICES = vocab.choices(vocab.REGIONS)
+RULE_REGION_CHOICES = vocab.choices(vocab.RULE_REGIONS)
 
 
 class PublishedQuerySet(models.QuerySet):
@@ -129,6 +102,11 @@ class DrugClass(NaturalKeyMixin, models.Model):
     code = models.SlugField(max_length=60, unique=True, help_text="Rules refer to this code, e.g. ssri.")
     name = models.CharField(max_length=120)
     description = models.TextField(blank=True)
+    show_on_intake = models.BooleanField(
+        "tick boxes on the intake form",
+        default=False,
+        help_text="Show this class's drugs as tick boxes on the intake form (e.g. SSRIs).",
+    )
     history = HistoricalRecords()
     objects = CatalogueManager()
 
@@ -151,6 +129,16 @@ class Drug(NaturalKeyMixin, models.Model):
         help_text="RxCUI of the ingredient (TTY=IN), where known.",
     )
     classes = models.ManyToManyField(DrugClass, related_name="drugs", blank=True)
+    components = models.ManyToManyField(
+        "self",
+        symmetrical=False,
+        related_name="products",
+        blank=True,
+        help_text=(
+            "For a combination product: the drugs it contains. Each component is checked as if it had"
+            " been listed; the product's own classes are ignored."
+        ),
+    )
     is_published = models.BooleanField(
         "published",
         default=True,
@@ -180,6 +168,17 @@ class DrugName(NaturalKeyMixin, models.Model):
     drug = models.ForeignKey(Drug, on_delete=models.CASCADE, related_name="other_names")
     name = models.CharField(max_length=120)
     kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.BRAND)
+    source = models.ForeignKey(
+        Source,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="Where this name was checked (a label or an official list). Required to publish a brand.",
+    )
+    is_published = models.BooleanField(
+        "published", default=True, help_text="Untick for names awaiting verification."
+    )
     history = HistoricalRecords()
     objects = CatalogueManager()
 
@@ -206,7 +205,7 @@ class FlagFields(models.Model):
             "Public flag code (see the API contract), e.g. renal-severe. Empty: the rule raises no flag."
         ),
     )
-    severity = models.CharField(max_length=10, choices=Severity.choices, blank=True)
+    severity = models.CharField(max_length=10, choices=vocab.choices(vocab.SEVERITIES), blank=True)
     title = models.CharField(max_length=200, blank=True, help_text="One line, under 140 characters.")
     detail = models.TextField(blank=True, help_text="What it means for this patient and what to do.")
     sources = models.ManyToManyField(Source, related_name="+", blank=True)
@@ -235,49 +234,53 @@ class FlagFields(models.Model):
             )
 
 
+class VerdictEffect(models.Model):
+    """What a rule that fires does to the patient's dose verdict (catalogue data, checked at publishing)."""
+
+    verdict = models.CharField(
+        "effect on the dose verdict",
+        max_length=20,
+        choices=vocab.choices(vocab.RULE_VERDICTS),
+        default="standard",
+        help_text=(
+            "The dose box follows the most restrictive effect of every rule that fires. “Not recommended”"
+            " shows no dose at all; a critical flag must be at least “use with caution”."
+        ),
+    )
+
+    class Meta:
+        abstract = True
+
+
+class Condition(NaturalKeyMixin, models.Model):
+    """A patient condition a clinician can tick (the API's condition vocabulary)."""
+
+    NATURAL_KEY = ("slug",)
+    slug = models.SlugField(
+        max_length=60, unique=True, help_text="Public identifier used by the API; never rename or remove."
+    )
+    label = models.CharField(max_length=120, help_text="What the clinician ticks, e.g. Seizure disorder.")
+    display_order = models.PositiveSmallIntegerField(default=100)
+    history = HistoricalRecords()
+    objects = CatalogueManager()
+
+    class Meta:
+        ordering = ["display_order", "label"]
+
+    def __str__(self) -> str:
+        return self.label
+
+
 class Indication(NaturalKeyMixin, models.Model):
     NATURAL_KEY = ("slug",)
-
-    class Category(models.TextChoices):
-        DEMENTIA = "dementia", "Dementia"
-        PSYCHIATRIC = "psychiatric", "Psychiatric"
-        PAIN = "pain", "Pain"
-        NEUROLOGICAL = "neurological", "Neurological"
-
-    class Status(models.TextChoices):
-        APPROVED = "approved", "Approved (labelled)"
-        OFF_LABEL = "off-label", "Off-label"
-
-    class Role(models.TextChoices):
-        MONOTHERAPY = "monotherapy", "Monotherapy"
-        SSRI_AUGMENTATION = "ssri-augmentation", "SSRI augmentation"
-        ADJUNCT = "adjunct", "Adjunct"
-
-    class Strength(models.TextChoices):
-        A = "A", "A: consistent randomised evidence"
-        B = "B", "B: limited or conflicting randomised evidence"
-        C = "C", "C: non-randomised studies, case series or expert opinion"
-        NONE = "none", "None: no usable evidence"
-
-    class Efficacy(models.TextChoices):
-        EFFECTIVE = "effective", "Effective"
-        FAVOURS = "evidence-favours", "Evidence favours efficacy"
-        INCONCLUSIVE = "inconclusive", "Evidence is inconclusive"
-        INEFFECTIVE = "ineffective", "Ineffective"
-
-    class Recommendation(models.TextChoices):
-        RECOMMENDED = "recommended", "Recommended (labelled use)"
-        SELECTED = "selected-patients", "May be considered in selected patients"
-        INSUFFICIENT = "insufficient-evidence", "Evidence insufficient to recommend"
-        NOT_RECOMMENDED = "not-recommended", "Not recommended"
 
     slug = models.SlugField(
         max_length=60, unique=True, help_text="Public identifier used by the API; never rename."
     )
     name = models.CharField(max_length=120)
-    category = models.CharField(max_length=20, choices=Category.choices)
-    status = models.CharField(max_length=20, choices=Status.choices, default=Status.OFF_LABEL)
-    therapeutic_role = models.CharField(max_length=30, choices=Role.choices)
+    category = models.CharField(max_length=20, choices=vocab.choices(vocab.CATEGORIES))
+    status = models.CharField(max_length=20, choices=vocab.choices(vocab.STATUSES), default="off-label")
+    therapeutic_role = models.CharField(max_length=30, choices=vocab.choices(vocab.ROLES))
     augments_class = models.ForeignKey(
         DrugClass,
         on_delete=models.PROTECT,
@@ -291,9 +294,26 @@ class Indication(NaturalKeyMixin, models.Model):
     )
     mechanism_rationale = models.TextField(blank=True)
     dose_studied = models.CharField(max_length=300, blank=True)
-    strength_of_evidence = models.CharField(max_length=4, choices=Strength.choices)
-    efficacy = models.CharField(max_length=30, choices=Efficacy.choices)
-    recommendation = models.CharField(max_length=30, choices=Recommendation.choices)
+    dose_studied_min_mg_per_day = models.PositiveSmallIntegerField(
+        "lowest daily dose studied (mg, IR-equivalent)",
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1)],
+        help_text="The lowest target daily dose in the studies, as immediate-release mg/day.",
+    )
+    dose_studied_max_mg_per_day = models.PositiveSmallIntegerField(
+        "highest daily dose studied (mg, IR-equivalent)",
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1)],
+        help_text=(
+            "The highest target daily dose in the studies, as immediate-release mg/day. Clinicians are"
+            " warned when it is above their patient's maximum dose."
+        ),
+    )
+    strength_of_evidence = models.CharField(max_length=4, choices=vocab.choices(vocab.STRENGTHS))
+    efficacy = models.CharField(max_length=30, choices=vocab.choices(vocab.EFFICACY))
+    recommendation = models.CharField(max_length=30, choices=vocab.choices(vocab.RECOMMENDATIONS))
     evidence_summary = models.TextField(
         help_text="Plain summary; state negative trials as plainly as positive ones."
     )
@@ -314,12 +334,25 @@ class Indication(NaturalKeyMixin, models.Model):
         return self.name
 
     def clean(self):
-        if self.therapeutic_role == self.Role.SSRI_AUGMENTATION and not self.augments_class_id:
+        if self.therapeutic_role == "ssri-augmentation" and not self.augments_class_id:
             raise ValidationError(
                 {"augments_class": "Augmentation evidence needs the drug class it augments."}
             )
         if self.next_review_due and self.last_reviewed and self.next_review_due <= self.last_reviewed:
             raise ValidationError({"next_review_due": "The next review must fall after the last review."})
+        low, high = self.dose_studied_min_mg_per_day, self.dose_studied_max_mg_per_day
+        if (low is None) != (high is None):
+            raise ValidationError(
+                {
+                    "dose_studied_max_mg_per_day": (
+                        "Give both the lowest and the highest dose studied, or neither."
+                    )
+                }
+            )
+        if low is not None and high is not None and low > high:
+            raise ValidationError(
+                {"dose_studied_max_mg_per_day": "The highest dose studied cannot be below the lowest."}
+            )
 
 
 class Caveat(NaturalKeyMixin, models.Model):
@@ -349,20 +382,6 @@ class Caveat(NaturalKeyMixin, models.Model):
 class Study(NaturalKeyMixin, models.Model):
     NATURAL_KEY = ("key", "indication__slug")
 
-    class Design(models.TextChoices):
-        RCT = "rct", "Randomised controlled trial"
-        OPEN_LABEL = "open-label", "Open-label trial"
-        CASE_SERIES = "case-series", "Case series"
-        RETROSPECTIVE = "retrospective", "Retrospective study"
-        META_ANALYSIS = "meta-analysis", "Meta-analysis"
-        SYSTEMATIC_REVIEW = "systematic-review", "Systematic review"
-
-    class Result(models.TextChoices):
-        POSITIVE = "positive", "Positive"
-        NEGATIVE = "negative", "Negative"
-        MIXED = "mixed", "Mixed"
-        INCONCLUSIVE = "inconclusive", "Inconclusive"
-
     indication = models.ForeignKey(Indication, on_delete=models.CASCADE, related_name="studies")
     key = models.SlugField(max_length=80, help_text="e.g. ghaleiha-2013; unique within the indication.")
     first_author = models.CharField("first author or short name", max_length=80)
@@ -375,13 +394,13 @@ class Study(NaturalKeyMixin, models.Model):
     citation = models.CharField(
         max_length=200, blank=True, help_text="Journal, volume and page, e.g. J Psychiatr Res 47:175."
     )
-    design = models.CharField(max_length=30, choices=Design.choices)
+    design = models.CharField(max_length=30, choices=vocab.choices(vocab.STUDY_DESIGNS))
     participants = models.PositiveIntegerField(
         null=True, blank=True, help_text="Number randomised or analysed; empty if not known."
     )
     dose = models.CharField(max_length=200, blank=True)
     duration = models.CharField(max_length=100, blank=True)
-    result = models.CharField(max_length=20, choices=Result.choices)
+    result = models.CharField(max_length=20, choices=vocab.choices(vocab.STUDY_RESULTS))
     finding = models.CharField(
         max_length=400, help_text="One line: what the study found, negative results stated plainly."
     )
@@ -431,10 +450,21 @@ class DoseRegimen(NaturalKeyMixin, models.Model):
 
     NATURAL_KEY = ("region", "formulation")
 
-    region = models.CharField(max_length=4, choices=Region.choices)
-    formulation = models.CharField(max_length=4, choices=Formulation.choices)
+    region = models.CharField(max_length=4, choices=REGION_CHOICES)
+    formulation = models.CharField(max_length=4, choices=vocab.choices(vocab.FORMULATIONS))
     start_mg_per_day = models.PositiveSmallIntegerField(validators=[MinValueValidator(1)])
     max_mg_per_day = models.PositiveSmallIntegerField(validators=[MinValueValidator(1)])
+    ir_equivalent_max_mg_per_day = models.PositiveSmallIntegerField(
+        "IR-equivalent of the maximum (mg/day)",
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1)],
+        help_text=(
+            "For extended release: the immediate-release daily dose its maximum corresponds to in the label"
+            " (28 mg XR = 20 mg IR). Used to compare a patient's maximum with doses studied. Immediate"
+            " release: leave empty."
+        ),
+    )
     regimen = models.CharField(max_length=200, help_text="The maintenance regimen, e.g. 10 mg twice daily.")
     titration = models.TextField()
     sources = models.ManyToManyField(Source, related_name="+")
@@ -457,10 +487,14 @@ class DoseRegimen(NaturalKeyMixin, models.Model):
         return f"{self.get_region_display()} · {self.get_formulation_display()}"
 
     def clean(self):
-        if self.region == Region.EU and self.formulation == Formulation.XR:
+        if self.region == "eu" and self.formulation == "xr":
             raise ValidationError({"formulation": "The EU labelling has no extended-release product."})
         if self.start_mg_per_day and self.max_mg_per_day and self.max_mg_per_day < self.start_mg_per_day:
             raise ValidationError({"max_mg_per_day": "The maximum must be at least the starting dose."})
+        if self.formulation != "ir" and not self.ir_equivalent_max_mg_per_day:
+            raise ValidationError(
+                {"ir_equivalent_max_mg_per_day": "Give the immediate-release equivalent of the maximum."}
+            )
 
 
 class RenalRule(NaturalKeyMixin, FlagFields):
@@ -468,27 +502,17 @@ class RenalRule(NaturalKeyMixin, FlagFields):
 
     NATURAL_KEY = ("regimen__region", "regimen__formulation", "band")
 
-    class Band(models.TextChoices):
-        NORMAL = "normal", "Normal (> 80)"
-        MILD = "mild", "Mild (50–80)"
-        MODERATE = "moderate", "Moderate (30 to < 50)"
-        SEVERE = "severe", "Severe (5 to < 30)"
-        NO_DATA = "no-data", "No labelled dose (< 5 or dialysis)"
-
-    class DoseEffect(models.TextChoices):
-        STANDARD = "standard", "Standard dose"
-        ADJUSTED = "adjusted", "Adjusted dose"
-        NONE = "no-labelled-dose", "No labelled dose"
-
     regimen = models.ForeignKey(DoseRegimen, on_delete=models.CASCADE, related_name="renal_rules")
-    band = models.CharField(max_length=10, choices=Band.choices)
+    band = models.CharField(max_length=10, choices=vocab.choices(vocab.BANDS))
     crcl_min_ml_min = models.FloatField("CrCl from (mL/min)", validators=[MinValueValidator(0)])
     lower_inclusive = models.BooleanField("includes lower limit", default=True)
     crcl_max_ml_min = models.FloatField(
         "CrCl to (mL/min)", null=True, blank=True, help_text="Empty: no upper limit."
     )
     upper_inclusive = models.BooleanField("includes upper limit", default=False)
-    dose_effect = models.CharField(max_length=20, choices=DoseEffect.choices, default=DoseEffect.STANDARD)
+    dose_effect = models.CharField(
+        max_length=20, choices=vocab.choices(vocab.DOSE_EFFECTS), default="standard"
+    )
     start_mg_per_day = models.PositiveSmallIntegerField(
         null=True, blank=True, help_text="Adjusted start; empty keeps the standard start."
     )
@@ -524,15 +548,23 @@ class RenalRule(NaturalKeyMixin, FlagFields):
             and self.crcl_max_ml_min <= self.crcl_min_ml_min
         ):
             errors["crcl_max_ml_min"] = "The upper limit must be above the lower limit."
-        if self.dose_effect == self.DoseEffect.ADJUSTED:
+        if self.dose_effect == vocab.DOSE_ADJUSTED:
             if self.max_mg_per_day is None:
                 errors["max_mg_per_day"] = "An adjusted dose needs a maximum daily dose."
             if not self.regimen_text:
                 errors["regimen_text"] = "An adjusted dose needs its regimen text."
-        if self.dose_effect == self.DoseEffect.NONE and self.max_mg_per_day is not None:
+        if self.dose_effect == vocab.DOSE_NONE and self.max_mg_per_day is not None:
             errors["max_mg_per_day"] = "“No labelled dose” cannot have a maximum dose."
         if self.start_mg_per_day and self.max_mg_per_day and self.max_mg_per_day < self.start_mg_per_day:
             errors["max_mg_per_day"] = "The maximum must be at least the starting dose."
+        if (
+            self.regimen_id
+            and self.start_mg_per_day
+            and self.start_mg_per_day > self.regimen.start_mg_per_day
+        ):
+            errors["start_mg_per_day"] = (
+                f"A renal start cannot be above the regimen's start ({self.regimen.start_mg_per_day} mg/day)."
+            )
         if self.regimen_id and self.max_mg_per_day and self.max_mg_per_day > self.regimen.max_mg_per_day:
             errors["max_mg_per_day"] = (
                 f"A renal maximum cannot exceed the regimen's maximum ({self.regimen.max_mg_per_day} mg/day)."
@@ -541,16 +573,11 @@ class RenalRule(NaturalKeyMixin, FlagFields):
             raise ValidationError(errors)
 
 
-class HepaticRule(NaturalKeyMixin, FlagFields):
+class HepaticRule(NaturalKeyMixin, VerdictEffect, FlagFields):
     NATURAL_KEY = ("region", "child_pugh_class")
 
-    class ChildPugh(models.TextChoices):
-        A = "A", "Child-Pugh A (5–6 points)"
-        B = "B", "Child-Pugh B (7–9 points)"
-        C = "C", "Child-Pugh C (10–15 points)"
-
-    region = models.CharField(max_length=4, choices=Region.choices)
-    child_pugh_class = models.CharField(max_length=1, choices=ChildPugh.choices)
+    region = models.CharField(max_length=4, choices=REGION_CHOICES)
+    child_pugh_class = models.CharField(max_length=1, choices=vocab.choices(vocab.CHILD_PUGH_CLASSES))
     summary = models.CharField(max_length=300, help_text="One line for the dose box.")
     is_published = models.BooleanField("published", default=True)
     history = HistoricalRecords()
@@ -568,10 +595,10 @@ class HepaticRule(NaturalKeyMixin, FlagFields):
         return f"{self.get_region_display()} · Child-Pugh {self.child_pugh_class}"
 
 
-class ConditionRule(NaturalKeyMixin, FlagFields):
-    NATURAL_KEY = ("condition", "region")
-    condition = models.CharField(max_length=40, choices=Condition.choices)
-    region = models.CharField(max_length=4, choices=RuleRegion.choices, default=RuleRegion.ANY)
+class ConditionRule(NaturalKeyMixin, VerdictEffect, FlagFields):
+    NATURAL_KEY = ("condition__slug", "region")
+    condition = models.ForeignKey(Condition, on_delete=models.PROTECT, related_name="rules")
+    region = models.CharField(max_length=4, choices=RULE_REGION_CHOICES, default=vocab.ANY_REGION)
     is_published = models.BooleanField("published", default=True)
     history = HistoricalRecords()
     objects = CatalogueManager()
@@ -581,10 +608,10 @@ class ConditionRule(NaturalKeyMixin, FlagFields):
         constraints = [models.UniqueConstraint(fields=["condition", "region"], name="condition_rule_unique")]
 
     def __str__(self) -> str:
-        return f"{self.get_condition_display()} · {self.get_region_display()}"
+        return f"{self.condition} · {self.get_region_display()}"
 
 
-class InteractionRule(NaturalKeyMixin, FlagFields):
+class InteractionRule(NaturalKeyMixin, VerdictEffect, FlagFields):
     NATURAL_KEY = ("drug_class__code", "also_requires_class__code", "region")
     drug_class = models.ForeignKey(DrugClass, on_delete=models.PROTECT, related_name="interaction_rules")
     also_requires_class = models.ForeignKey(
@@ -595,7 +622,7 @@ class InteractionRule(NaturalKeyMixin, FlagFields):
         related_name="+",
         help_text="For combinations: the rule fires only when a drug of this class is also taken.",
     )
-    region = models.CharField(max_length=4, choices=RuleRegion.choices, default=RuleRegion.ANY)
+    region = models.CharField(max_length=4, choices=RULE_REGION_CHOICES, default=vocab.ANY_REGION)
     is_published = models.BooleanField("published", default=True)
     history = HistoricalRecords()
     objects = CatalogueManager()
@@ -625,19 +652,12 @@ class InteractionRule(NaturalKeyMixin, FlagFields):
             raise ValidationError({"also_requires_class": "Choose a different class (or leave it empty)."})
 
 
-class StandardFlag(NaturalKeyMixin, FlagFields):
+class StandardFlag(NaturalKeyMixin, VerdictEffect, FlagFields):
     """Texts for the flags the engine raises by mechanism rather than by a rule row."""
 
     NATURAL_KEY = ("flag_code", "region")
 
-    class Code(models.TextChoices):
-        RENAL_UNKNOWN = "renal-function-unknown", "renal-function-unknown"
-        RENAL_DISAGREE = "renal-estimates-disagree", "renal-estimates-disagree"
-        AUGMENTATION = "augmentation-without-ssri", "augmentation-without-ssri"
-        NOT_RECOGNIZED = "medication-not-recognized", "medication-not-recognized"
-        REVIEW_OVERDUE = "review-overdue", "review-overdue"
-
-    region = models.CharField(max_length=4, choices=RuleRegion.choices, default=RuleRegion.ANY)
+    region = models.CharField(max_length=4, choices=RULE_REGION_CHOICES, default=vocab.ANY_REGION)
     is_published = models.BooleanField("published", default=True)
     history = HistoricalRecords()
     objects = CatalogueManager()
@@ -651,8 +671,10 @@ class StandardFlag(NaturalKeyMixin, FlagFields):
 
     def clean(self):
         super().clean()
-        if self.flag_code and self.flag_code not in self.Code.values:
-            raise ValidationError({"flag_code": f"Standard flags are: {', '.join(self.Code.values)}."})
+        if self.flag_code and self.flag_code not in vocab.STANDARD_FLAG_CODES:
+            raise ValidationError(
+                {"flag_code": f"Flag texts exist for: {', '.join(vocab.STANDARD_FLAG_CODES)}."}
+            )
 
 
 class ReleaseImmutable(Exception):

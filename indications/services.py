@@ -12,6 +12,7 @@ from .engine.checks import snapshot_changes, snapshot_problems
 from .models import (
     CatalogueRelease,
     Caveat,
+    Condition,
     ConditionRule,
     DoseRegimen,
     Drug,
@@ -38,6 +39,7 @@ EDITORIAL_MODELS = (
     DoseRegimen,
     RenalRule,
     HepaticRule,
+    Condition,
     ConditionRule,
     InteractionRule,
     StandardFlag,

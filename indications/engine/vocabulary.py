@@ -1,0 +1,177 @@
+"""The fixed vocabularies of the service, each defined once, with the words clinicians see.
+
+These are the enumerations of the public contract (shared/api-contract.md) and of the editorial
+models: region, formulation, severity, verdict, renal band, estimate method, rating axes, study
+design and result. Models build their ``choices`` from here, the engine validates against here and
+the presentation step takes its labels from here. Clinical content (conditions, drug classes, the
+numbers of each renal band) is not here: it is catalogue data.
+
+Each vocabulary is an ordered mapping ``code -> label``.
+"""
+
+from __future__ import annotations
+
+from types import MappingProxyType
+
+
+def _vocab(*pairs: tuple[str, str]) -> MappingProxyType:
+    return MappingProxyType(dict(pairs))
+
+
+def choices(vocabulary) -> list[tuple[str, str]]:
+    """Django ``choices`` for a vocabulary."""
+    return list(vocabulary.items())
+
+
+REGIONS = _vocab(("us", "US (FDA labelling)"), ("eu", "EU (EMA SmPC)"))
+ANY_REGION = "any"
+RULE_REGIONS = _vocab((ANY_REGION, "Any region"), *REGIONS.items())
+
+FORMULATIONS = _vocab(("ir", "Immediate release"), ("xr", "Extended release (US only)"))
+
+# Severity: the CDS Hooks card indicators, most severe first.
+SEVERITIES = _vocab(("critical", "Critical"), ("warning", "Warning"), ("info", "Info"))
+SEVERITY_RANK = MappingProxyType({code: rank for rank, code in enumerate(SEVERITIES)})
+SEVERITY_ICONS = MappingProxyType({"critical": "✖", "warning": "▲", "info": "ℹ"})
+
+# The dose verdict, least restrictive first (the engine keeps the most restrictive that applies).
+VERDICTS = _vocab(
+    ("standard", "Standard labelled dose"),
+    ("unconfirmed", "Dose not confirmed"),
+    ("adjusted", "Dose adjusted for this patient"),
+    ("caution", "Use with caution"),
+    ("not-recommended", "Not recommended"),
+    ("no-labelled-dose", "No labelled dose"),
+)
+VERDICT_RANK = MappingProxyType({code: rank for rank, code in enumerate(VERDICTS)})
+# What a hepatic, condition or interaction rule (or a mechanism flag's text) may do to the verdict.
+# Renal rules act through their dose effect instead (standard, adjusted, no-labelled-dose).
+RULE_VERDICTS = _vocab(
+    ("standard", "Nothing: the dose stands"),
+    ("unconfirmed", "Dose not confirmed (the renal basis is in doubt)"),
+    ("caution", "Use with caution"),
+    ("not-recommended", "Not recommended: no dose is shown"),
+)
+# Verdicts under which no dose number may be shown.
+NO_DOSE_VERDICTS = frozenset({"not-recommended", "no-labelled-dose"})
+
+DOSE_EFFECTS = _vocab(
+    ("standard", "Standard dose"),
+    ("adjusted", "Adjusted dose"),
+    ("no-labelled-dose", "No labelled dose"),
+)
+DOSE_ADJUSTED = "adjusted"
+DOSE_NONE = "no-labelled-dose"
+
+# Renal bands of the contract; the numbers of each band are catalogue data (the renal rules).
+BANDS = _vocab(
+    ("normal", "normal renal function"),
+    ("mild", "mild renal impairment"),
+    ("moderate", "moderate renal impairment"),
+    ("severe", "severe renal impairment"),
+    ("no-data", "no labelled dose"),
+)
+UNKNOWN_BAND = "unknown"
+
+# How the clearance the dose follows was obtained (renal.method and renal.estimates[].method).
+RENAL_METHODS = _vocab(
+    ("entered", "creatinine clearance as entered"),
+    ("cockcroft-gault", "Cockcroft-Gault, actual body weight"),
+    ("cockcroft-gault-adjusted-weight", "Cockcroft-Gault, adjusted body weight"),
+    ("ckd-epi-2021-deindexed", "CKD-EPI 2021 eGFR, de-indexed to body-surface area"),
+    ("egfr-lab", "lab eGFR (per 1.73 m², not de-indexed)"),
+    ("egfr-lab-deindexed", "lab eGFR, de-indexed to body-surface area"),
+    ("dialysis", "on dialysis"),
+    ("unknown", "not given"),
+)
+# Methods a clinician may choose among when estimates disagree (renal.use_estimate).
+ESTIMATE_METHODS = (
+    "cockcroft-gault",
+    "cockcroft-gault-adjusted-weight",
+    "ckd-epi-2021-deindexed",
+    "egfr-lab",
+    "egfr-lab-deindexed",
+)
+EGFR_METHODS = frozenset({"ckd-epi-2021-deindexed", "egfr-lab", "egfr-lab-deindexed"})
+CHOSEN_BY = ("conservative", "clinician", "only-estimate")
+
+CHILD_PUGH_CLASSES = _vocab(
+    ("A", "Child-Pugh A (5–6 points)"),
+    ("B", "Child-Pugh B (7–9 points)"),
+    ("C", "Child-Pugh C (10–15 points)"),
+)
+ASCITES = _vocab(("none", "None"), ("mild", "Mild"), ("moderate-severe", "Moderate to severe"))
+ENCEPHALOPATHY = _vocab(("none", "None"), ("grade-1-2", "Grade 1–2"), ("grade-3-4", "Grade 3–4"))
+SEXES = _vocab(("female", "Female"), ("male", "Male"))
+
+# Units, with the spelling clinicians read.
+CREATININE_UNITS = _vocab(("mg/dL", "mg/dL"), ("umol/L", "µmol/L"))
+WEIGHT_UNITS = _vocab(("kg", "kg"), ("lb", "lb"))
+HEIGHT_UNITS = _vocab(("cm", "cm"), ("in", "in"))
+BILIRUBIN_UNITS = _vocab(("mg/dL", "mg/dL"), ("umol/L", "µmol/L"))
+ALBUMIN_UNITS = _vocab(("g/dL", "g/dL"), ("g/L", "g/L"))
+# Units in running text ("a value in inches").
+UNIT_WORDS = MappingProxyType({"in": "inches", "umol/L": "µmol/L"})
+UNITS_SHOWN = MappingProxyType(
+    {
+        unit: shown
+        for units in (CREATININE_UNITS, WEIGHT_UNITS, HEIGHT_UNITS, BILIRUBIN_UNITS, ALBUMIN_UNITS)
+        for unit, shown in units.items()
+    }
+)
+
+# Evidence ratings and study vocabularies (editorial).
+STRENGTHS = _vocab(
+    ("A", "A: consistent randomised evidence"),
+    ("B", "B: limited or conflicting randomised evidence"),
+    ("C", "C: non-randomised studies, case series or expert opinion"),
+    ("none", "None: no usable evidence"),
+)
+EFFICACY = _vocab(
+    ("effective", "Effective"),
+    ("evidence-favours", "Evidence favours efficacy"),
+    ("inconclusive", "Evidence is inconclusive"),
+    ("ineffective", "Ineffective"),
+)
+RECOMMENDATIONS = _vocab(
+    ("recommended", "Recommended (labelled use)"),
+    ("selected-patients", "May be considered in selected patients"),
+    ("insufficient-evidence", "Evidence insufficient to recommend"),
+    ("not-recommended", "Not recommended"),
+)
+STATUSES = _vocab(("approved", "Approved (labelled)"), ("off-label", "Off-label"))
+ROLES = _vocab(
+    ("monotherapy", "Monotherapy"), ("ssri-augmentation", "SSRI augmentation"), ("adjunct", "Adjunct")
+)
+CATEGORIES = _vocab(
+    ("dementia", "Dementia"),
+    ("psychiatric", "Psychiatric"),
+    ("pain", "Pain"),
+    ("neurological", "Neurological"),
+)
+STUDY_DESIGNS = _vocab(
+    ("rct", "Randomised controlled trial"),
+    ("open-label", "Open-label trial"),
+    ("case-series", "Case series"),
+    ("retrospective", "Retrospective study"),
+    ("meta-analysis", "Meta-analysis"),
+    ("systematic-review", "Systematic review"),
+)
+STUDY_RESULTS = _vocab(
+    ("positive", "Positive"), ("negative", "Negative"), ("mixed", "Mixed"), ("inconclusive", "Inconclusive")
+)
+
+# Flags the engine raises by mechanism (their texts are catalogue rows, "flag texts").
+STANDARD_FLAG_CODES = (
+    "renal-function-unknown",
+    "renal-estimates-disagree",
+    "renal-estimate-check",
+    "renal-egfr-used",
+    "augmentation-without-ssri",
+    "medication-not-recognized",
+    "studied-dose-above-cap",
+    "review-overdue",
+)
+# Every release must carry a text for these (augmentation-without-ssri only when an indication
+# names a class it augments).
+REQUIRED_STANDARD_FLAGS = tuple(c for c in STANDARD_FLAG_CODES if c != "augmentation-without-ssri")
