@@ -22,10 +22,12 @@ from .engine.catalogue import Catalogue
 from .models import (
     CatalogueRelease,
     Caveat,
+    Condition,
     ConditionRule,
     DoseRegimen,
     Drug,
     DrugClass,
+    DrugName,
     HepaticRule,
     Indication,
     InteractionRule,
@@ -43,13 +45,16 @@ def _keys(sources) -> list[str]:
 def _flag(rule) -> dict[str, Any] | None:
     if not rule.flag_code:
         return None
-    return {
+    flag = {
         "code": rule.flag_code,
         "severity": rule.severity,
         "title": rule.title,
         "detail": rule.detail,
         "sources": _keys(rule.sources.all()),
     }
+    if hasattr(rule, "verdict"):  # renal rules act through their dose effect instead
+        flag["verdict"] = rule.verdict
+    return flag
 
 
 def build_snapshot() -> dict[str, Any]:
@@ -71,7 +76,14 @@ def build_snapshot() -> dict[str, Any]:
             queryset=RenalRule.objects.published().prefetch_related(sources_prefetch),
         ),
     )
-    drugs = Drug.objects.published().prefetch_related("classes", "other_names")
+    drugs = Drug.objects.published().prefetch_related(
+        "classes",
+        Prefetch("components", queryset=Drug.objects.order_by("name")),
+        Prefetch(
+            "other_names",
+            queryset=DrugName.objects.filter(is_published=True).select_related("source").order_by("id"),
+        ),
+    )
 
     snapshot_indications = []
     for ind in indications:
@@ -85,6 +97,8 @@ def build_snapshot() -> dict[str, Any]:
                 "augments_class": ind.augments_class.code if ind.augments_class else None,
                 "mechanism_rationale": ind.mechanism_rationale,
                 "dose_studied": ind.dose_studied,
+                "dose_studied_min_mg_per_day": ind.dose_studied_min_mg_per_day,
+                "dose_studied_max_mg_per_day": ind.dose_studied_max_mg_per_day,
                 "evidence": {
                     "strength": ind.strength_of_evidence,
                     "efficacy": ind.efficacy,
@@ -127,6 +141,7 @@ def build_snapshot() -> dict[str, Any]:
                 "formulation": reg.formulation,
                 "start_mg_per_day": reg.start_mg_per_day,
                 "max_mg_per_day": reg.max_mg_per_day,
+                "ir_equivalent_max_mg_per_day": reg.ir_equivalent_max_mg_per_day,
                 "regimen": reg.regimen,
                 "titration": reg.titration,
                 "sources": _keys(reg.sources.all()),
@@ -167,9 +182,14 @@ def build_snapshot() -> dict[str, Any]:
             }
             for r in HepaticRule.objects.published().prefetch_related(sources_prefetch)
         ],
+        "conditions": [
+            {"slug": c.slug, "label": c.label} for c in Condition.objects.order_by("display_order", "label")
+        ],
         "condition_rules": [
-            {"condition": r.condition, "region": r.region, "flag": _flag(r)}
-            for r in ConditionRule.objects.published().prefetch_related(sources_prefetch)
+            {"condition": r.condition.slug, "region": r.region, "flag": _flag(r)}
+            for r in ConditionRule.objects.published()
+            .select_related("condition")
+            .prefetch_related(sources_prefetch)
         ],
         "interaction_rules": [
             {
@@ -186,13 +206,20 @@ def build_snapshot() -> dict[str, Any]:
             {"region": r.region, "flag": _flag(r)}
             for r in StandardFlag.objects.published().prefetch_related(sources_prefetch)
         ],
-        "drug_classes": [{"code": c.code, "name": c.name} for c in DrugClass.objects.order_by("code")],
+        "drug_classes": [
+            {"code": c.code, "name": c.name, "show_on_intake": c.show_on_intake}
+            for c in DrugClass.objects.order_by("code")
+        ],
         "drugs": [
             {
                 "name": d.name,
                 "rxnorm_code": d.rxnorm_code,
                 "classes": sorted(c.code for c in d.classes.all()),
-                "other_names": sorted(n.name for n in d.other_names.all()),
+                "components": [c.name for c in d.components.all()],
+                # Published brand names and synonyms in editorial order (the first brands are shown).
+                "other_names": [n.name for n in d.other_names.all()],
+                "name_sources": {n.name: n.source.key for n in d.other_names.all() if n.source_id},
+                "name_kinds": {n.name: n.kind for n in d.other_names.all()},
             }
             for d in drugs
         ],
@@ -213,6 +240,8 @@ def _referenced_source_keys(snapshot: dict[str, Any]) -> set[str]:
     for group in ("regimens", "renal_rules", "hepatic_rules"):
         for item in snapshot[group]:
             keys.update(item["sources"])
+    for drug in snapshot["drugs"]:
+        keys.update(drug["name_sources"].values())
     for group in ("renal_rules", "hepatic_rules", "condition_rules", "interaction_rules", "standard_flags"):
         for item in snapshot[group]:
             if item["flag"]:

@@ -1,39 +1,34 @@
-"""``assess(factors, catalogue, today=...)``: what applies to this patient.
+"""``assess(factors, catalogue, today=...)``: what applies to this patient, and one dose verdict.
 
 Pure: no Django, no I/O, no clock (the caller passes today's date). Every clinical statement in the
 result comes from the catalogue; this module holds only the mechanisms: which renal range contains
-a clearance, which rules a medication list or a condition triggers, how a renal rule caps a dose.
+a clearance, which rules a medication list or a condition triggers, how a renal rule caps a dose,
+and how the verdict is decided: the most restrictive effect of every rule that fired, each rule's
+effect being catalogue data. A verdict under which no dose may be given carries no number.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 from . import calculators
-from .catalogue import (
+from .catalogue import Catalogue, DoseRegimen, FlagText, Indication, RenalRule, Source
+from .factors import Dialysis, HepaticClass, HepaticComponents, PatientFactors, RenalEntered, RenalEstimate
+from .medications import MedicationMatch, match_medication, recognise
+from .renal import RenalResult, assess_renal
+from .vocabulary import (
     ANY_REGION,
     DOSE_ADJUSTED,
     DOSE_NONE,
+    EGFR_METHODS,
+    NO_DOSE_VERDICTS,
     SEVERITY_RANK,
-    Catalogue,
-    Drug,
-    FlagText,
-    Indication,
-    RenalRule,
-    Source,
-    normalise_name,
+    VERDICT_RANK,
 )
-from .factors import (
-    Dialysis,
-    HepaticClass,
-    HepaticComponents,
-    PatientFactors,
-    RenalEntered,
-    RenalEstimate,
-)
+
+__all__ = ["Assessment", "Flag", "assess", "match_medication"]
 
 
 @dataclass(frozen=True)
@@ -44,47 +39,7 @@ class Flag:
     detail: str
     sources: tuple[Source, ...]
     triggers: tuple[str, ...]  # the patient values that raised it
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "code": self.code,
-            "severity": self.severity,
-            "title": self.title,
-            "detail": self.detail,
-            "triggers": list(self.triggers),
-            "sources": [s.as_dict() for s in self.sources],
-        }
-
-
-@dataclass(frozen=True)
-class RenalResult:
-    crcl_ml_min: float | None  # unrounded; round only for display
-    band: str  # normal | mild | moderate | severe | no-data | unknown
-    method: str  # entered | cockcroft-gault | dialysis | unknown
-    formula: calculators.Method | None = None
-    egfr_ml_min: float | None = None  # CKD-EPI 2021, de-indexed to absolute mL/min
-    egfr_band: str | None = None
-    egfr_source: str = ""  # "lab" or "calculated"
-    bsa_m2: float | None = None
-
-    def as_dict(self) -> dict[str, Any]:
-        data: dict[str, Any] = {
-            "crcl_ml_min": _one_decimal(self.crcl_ml_min),
-            "band": self.band,
-            "method": self.method,
-        }
-        if self.egfr_ml_min is not None:
-            data["ckd_epi_2021"] = {
-                "egfr_ml_min": _one_decimal(self.egfr_ml_min),
-                "band": self.egfr_band,
-                "egfr_from": self.egfr_source,
-                "bsa_m2": round(self.bsa_m2, 2) if self.bsa_m2 else None,
-                "formula": calculators.CKD_EPI_2021.formula,
-            }
-        if self.formula is not None:
-            data["formula"] = self.formula.formula
-            data["formula_source"] = {"label": self.formula.source_label, "url": self.formula.source_url}
-        return data
+    verdict: str  # what it does to the dose verdict (vocabulary.VERDICTS)
 
 
 @dataclass(frozen=True)
@@ -92,16 +47,6 @@ class HepaticResult:
     child_pugh_class: str | None
     child_pugh_score: int | None
     method: str  # entered | child-pugh-score | unknown
-
-    def as_dict(self) -> dict[str, Any]:
-        data: dict[str, Any] = {
-            "child_pugh_class": self.child_pugh_class,
-            "child_pugh_score": self.child_pugh_score,
-            "method": self.method,
-        }
-        if self.method == "child-pugh-score":
-            data["formula"] = f"{calculators.CHILD_PUGH.formula}. {calculators.ALBUMIN_BAND_NOTE}"
-        return data
 
 
 @dataclass(frozen=True)
@@ -111,91 +56,44 @@ class DoseNote:
 
 
 @dataclass(frozen=True)
-class Dose:
-    formulation: str
+class LabelledDose:
+    """What the labelled regimen gives for one renal rule, before any other rule's verdict."""
+
     start_mg_per_day: int | None
     max_mg_per_day: int | None
     regimen: str
     titration: str
-    standard: bool  # True when nothing about this patient changed the labelled regimen
-    basis: tuple[DoseNote, ...]  # the regimen, renal and hepatic rules this dose rests on
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "formulation": self.formulation,
-            "start_mg_per_day": self.start_mg_per_day,
-            "max_mg_per_day": self.max_mg_per_day,
-            "regimen": self.regimen,
-            "titration": self.titration,
-            "standard": self.standard,
-            "basis": [{"text": n.text, "sources": [s.as_dict() for s in n.sources]} for n in self.basis],
-        }
+    adjusted: bool
 
 
 @dataclass(frozen=True)
-class MedicationMatch:
-    entered: str
-    drug: Drug | None
-    class_names: tuple[str, ...]
+class Dose:
+    formulation: str
+    start_mg_per_day: int | None  # None whenever the verdict gives no dose
+    max_mg_per_day: int | None
+    regimen: str  # the regimen, or the statement of why there is no dose
+    titration: str
+    standard: bool  # the labelled regimen, unchanged by a renal rule (legacy member of the contract)
+    basis: tuple[DoseNote, ...]  # the regimen, renal and hepatic rules this dose rests on
+    verdict: str
+    verdict_reasons: tuple[str, ...]  # flag codes, most restrictive effect first
+    renal_confirmed: bool
+    labelled: DoseRegimen | None
 
     @property
-    def label(self) -> str:
-        if self.drug is None:
-            return self.entered
-        if normalise_name(self.entered) == normalise_name(self.drug.name):
-            return self.drug.name
-        return f"{self.drug.name} (entered as “{self.entered}”)"
+    def ir_equivalent_max(self) -> float | None:
+        if self.max_mg_per_day is None or self.labelled is None:
+            return None
+        return self.labelled.ir_equivalent(self.max_mg_per_day)
 
 
 @dataclass(frozen=True)
 class IndicationResult:
     indication: Indication
-    notes: tuple[str, ...]
-    review_overdue: FlagText | None  # the catalogue's "review overdue" text when the review date has passed
-
-    def as_dict(self) -> dict[str, Any]:
-        ind = self.indication
-        sources = list(ind.sources)
-        sources += [c.source for c in ind.caveats if c.source and c.source not in sources]
-        caveats = [c.text for c in ind.caveats]
-        if self.review_overdue:
-            caveats.insert(0, f"{self.review_overdue.title} {self.review_overdue.detail}".strip())
-        return {
-            "slug": ind.slug,
-            "name": ind.name,
-            "status": ind.status,
-            "category": ind.category,
-            "therapeutic_role": ind.therapeutic_role,
-            "evidence": {
-                "strength": ind.evidence.strength,
-                "efficacy": ind.evidence.efficacy,
-                "recommendation": ind.evidence.recommendation,
-            },
-            "summary": ind.evidence_summary,
-            "mechanism_rationale": ind.mechanism_rationale,
-            "dose_studied": ind.dose_studied,
-            "caveats": caveats,
-            "notes": list(self.notes),
-            "studies": [
-                {
-                    "citation": f"{s.first_author} {s.year}" + (f", {s.citation}" if s.citation else ""),
-                    "design": s.design,
-                    "participants": s.participants,
-                    "dose": s.dose,
-                    "duration": s.duration,
-                    "result": s.result,
-                    "finding": s.finding,
-                    "pmid": s.pmid or None,
-                    "doi": s.doi or None,
-                    "url": s.url,
-                }
-                for s in ind.studies
-            ],
-            "sources": [s.as_dict() for s in sources],
-            "last_reviewed": ind.last_reviewed,
-            "next_review_due": ind.next_review_due or None,
-            "review_overdue": self.review_overdue is not None,
-        }
+    in_focus: bool
+    augmenting: tuple[MedicationMatch, ...] | None  # None: not augmentation evidence; (): no such drug
+    studied_above_cap: bool  # studied at more than this patient's maximum (IR-equivalent)
+    review_overdue: FlagText | None  # the catalogue's "review overdue" text when the date has passed
 
 
 @dataclass(frozen=True)
@@ -207,6 +105,7 @@ class MissingInput:
 @dataclass(frozen=True)
 class Assessment:
     catalogue_version: str
+    factors: PatientFactors
     region: str
     formulation: str
     renal: RenalResult
@@ -220,150 +119,24 @@ class Assessment:
 
     @property
     def unrecognized_medications(self) -> tuple[str, ...]:
-        return tuple(m.entered for m in self.medications if m.drug is None)
+        return tuple(u.text for m in self.medications for u in m.unrecognised)
 
-    def as_dict(self) -> dict[str, Any]:
+    @property
+    def medication_suggestions(self) -> dict[str, list[str]]:
         return {
-            "catalogue_version": self.catalogue_version,
-            "region": self.region,
-            "inputs_used": self.inputs_used,
-            "inputs_missing": [{"field": m.field, "message": m.message} for m in self.inputs_missing],
-            "renal": self.renal.as_dict(),
-            "hepatic": self.hepatic.as_dict(),
-            "dose": self.dose.as_dict(),
-            "flags": [f.as_dict() for f in self.flags],
-            "medications": [
-                {
-                    "entered": m.entered,
-                    "recognized": m.drug is not None,
-                    "generic_name": m.drug.name if m.drug else None,
-                    "classes": list(m.class_names),
-                }
-                for m in self.medications
-            ],
-            "unrecognized_medications": list(self.unrecognized_medications),
-            "indications": [i.as_dict() for i in self.indications],
+            u.text: list(u.suggestions) for m in self.medications for u in m.unrecognised if u.suggestions
         }
 
-
-def _one_decimal(value: float | None) -> float | None:
-    return None if value is None else round(value, 1)
+    def flag(self, code: str) -> Flag | None:
+        return next((f for f in self.flags if f.code == code), None)
 
 
 def _fmt(value: float) -> str:
-    return f"{value:.1f}".rstrip("0").rstrip(".")
+    text = f"{value:.1f}".rstrip("0").rstrip(".")
+    return "0" if text == "-0" else text
 
 
-# ---------------------------------------------------------------- renal
-
-
-def _rule_for(rules: list[RenalRule], crcl: float) -> RenalRule | None:
-    for rule in rules:
-        if rule.contains(crcl):
-            return rule
-    return None
-
-
-def _assess_renal(
-    factors: PatientFactors, rules: list[RenalRule]
-) -> tuple[RenalResult, RenalRule | None, str]:
-    """The renal result, the rule that applies, and a description of the patient values used."""
-    renal = factors.renal
-    if renal is None:
-        return RenalResult(None, "unknown", "unknown"), None, ""
-    if isinstance(renal, Dialysis):
-        rule = next((r for r in rules if r.band == "no-data"), None)
-        return RenalResult(None, "no-data", "dialysis"), rule, "on dialysis"
-    if isinstance(renal, RenalEntered):
-        rule = _rule_for(rules, renal.crcl_ml_min)
-        band = rule.band if rule else "unknown"
-        return (
-            RenalResult(renal.crcl_ml_min, band, "entered"),
-            rule,
-            f"CrCl {_fmt(renal.crcl_ml_min)} mL/min (entered)",
-        )
-    assert isinstance(renal, RenalEstimate)
-    scr = calculators.creatinine_mg_dl(renal.serum_creatinine, renal.creatinine_unit)
-    crcl = calculators.cockcroft_gault(
-        age_years=renal.age_years, sex=renal.sex, weight_kg=renal.weight_kg, serum_creatinine_mg_dl=scr
-    )
-    rule = _rule_for(rules, crcl)
-    egfr = bsa = None
-    egfr_band = None
-    egfr_source = ""
-    if renal.height_cm is not None:
-        bsa = calculators.body_surface_area_m2(height_cm=renal.height_cm, weight_kg=renal.weight_kg)
-        if renal.egfr_ml_min_1_73m2 is not None:
-            indexed, egfr_source = renal.egfr_ml_min_1_73m2, "lab"
-        else:
-            indexed = calculators.ckd_epi_2021(
-                age_years=renal.age_years, sex=renal.sex, serum_creatinine_mg_dl=scr
-            )
-            egfr_source = "calculated"
-        egfr = calculators.deindex_egfr(egfr_ml_min_1_73m2=indexed, bsa_m2=bsa)
-        egfr_rule = _rule_for(rules, egfr)
-        egfr_band = egfr_rule.band if egfr_rule else "unknown"
-    described = (
-        f"CrCl {_fmt(crcl)} mL/min (Cockcroft-Gault: {_fmt(renal.age_years)} y, {renal.sex},"
-        f" {_fmt(renal.weight_kg)} kg, creatinine {_fmt(renal.serum_creatinine)} {renal.creatinine_unit})"
-    )
-    result = RenalResult(
-        crcl,
-        rule.band if rule else "unknown",
-        "cockcroft-gault",
-        calculators.COCKCROFT_GAULT,
-        egfr,
-        egfr_band,
-        egfr_source,
-        bsa,
-    )
-    return result, rule, described
-
-
-# ---------------------------------------------------------------- hepatic
-
-
-def _assess_hepatic(factors: PatientFactors) -> HepaticResult:
-    hepatic = factors.hepatic
-    if isinstance(hepatic, HepaticClass):
-        return HepaticResult(hepatic.child_pugh_class, None, "entered")
-    if isinstance(hepatic, HepaticComponents):
-        score = calculators.child_pugh_score(
-            bilirubin_mg_dl=hepatic.bilirubin_mg_dl,
-            albumin_g_dl=hepatic.albumin_g_dl,
-            inr=hepatic.inr,
-            ascites=hepatic.ascites,
-            encephalopathy=hepatic.encephalopathy,
-        )
-        return HepaticResult(calculators.child_pugh_class(score), score, "child-pugh-score")
-    return HepaticResult(None, None, "unknown")
-
-
-# ---------------------------------------------------------------- medications
-
-_DOSE_TOKEN = re.compile(
-    r"^(\d+([.,]\d+)?(mg|mcg|µg|g|ml|%)?|mg|mcg|µg|g|ml|tab|tabs|tablet|tablets|cap|caps|capsule|capsules"
-    r"|daily|od|bd|bid|tds|tid|qd|qds|qid|nocte|mane|prn|once|twice|a|day|per|x)$"
-)
-
-
-def match_medication(entered: str, catalogue: Catalogue) -> Drug | None:
-    """The catalogue drug a name refers to: generic, brand or synonym, ignoring case and spacing.
-    Trailing strength and frequency words ("sertraline 50 mg daily") are ignored when needed."""
-    key = normalise_name(entered)
-    drug = catalogue.drugs_by_name.get(key)
-    if drug is not None:
-        return drug
-    tokens = key.split()
-    while len(tokens) > 1 and _DOSE_TOKEN.match(tokens[-1]):
-        tokens.pop()
-        drug = catalogue.drugs_by_name.get(" ".join(tokens))
-        if drug is not None:
-            return drug
-    return None
-
-
-# ---------------------------------------------------------------- rules
+# ---------------------------------------------------------------- flags
 
 
 class _Flags:
@@ -373,8 +146,8 @@ class _Flags:
         self._by_code: dict[str, Flag] = {}
 
     def raise_(self, text: FlagText | None, trigger: str) -> None:
-        """Raise a flag; a second rule with the same code adds its trigger, and the more severe
-        of the two texts is kept."""
+        """Raise a flag; a second rule with the same code adds its trigger, the more severe text is
+        kept and the more restrictive verdict effect of the two stands."""
         if text is None:
             return
         existing = self._by_code.get(text.code)
@@ -384,13 +157,18 @@ class _Flags:
         keep = text
         if existing and SEVERITY_RANK.get(existing.severity, 9) <= SEVERITY_RANK.get(text.severity, 9):
             keep = existing
+        verdict = text.verdict
+        if existing and VERDICT_RANK[existing.verdict] > VERDICT_RANK[verdict]:
+            verdict = existing.verdict
         self._by_code[text.code] = Flag(
-            keep.code, keep.severity, keep.title, keep.detail, keep.sources, triggers
+            keep.code, keep.severity, keep.title, keep.detail, keep.sources, triggers, verdict
         )
 
+    def all(self) -> list[Flag]:
+        return list(self._by_code.values())
+
     def ordered(self) -> tuple[Flag, ...]:
-        flags = list(self._by_code.values())
-        return tuple(sorted(flags, key=lambda f: SEVERITY_RANK.get(f.severity, 9)))
+        return tuple(sorted(self._by_code.values(), key=lambda f: SEVERITY_RANK.get(f.severity, 9)))
 
 
 def _for_region(rules, region: str, key):
@@ -405,43 +183,137 @@ def _for_region(rules, region: str, key):
     return list(chosen.values())
 
 
-def _dose(catalogue: Catalogue, factors: PatientFactors, renal_rule: RenalRule | None, hepatic_rule) -> Dose:
-    regimen = catalogue.regimen(factors.region, factors.formulation)
+# ---------------------------------------------------------------- renal and hepatic
+
+
+def describe_renal(factors: PatientFactors, renal: RenalResult) -> str:
+    """The patient values behind the renal result, for flag triggers and the record."""
+    inputs = factors.renal
+    if isinstance(inputs, Dialysis):
+        return "on dialysis"
+    if isinstance(inputs, RenalEntered):
+        return f"CrCl {_fmt(inputs.crcl_ml_min)} mL/min (entered)"
+    if isinstance(inputs, RenalEstimate) and renal.used is not None:
+        parts = []
+        if inputs.has_creatinine:
+            parts.append(
+                f"{_fmt(inputs.age_years)} y, {inputs.sex}, {inputs.weight},"
+                f" creatinine {inputs.serum_creatinine}"
+            )
+        if inputs.height is not None:
+            parts.append(f"height {inputs.height}")
+        if inputs.egfr_ml_min_1_73m2 is not None:
+            parts.append(f"lab eGFR {_fmt(inputs.egfr_ml_min_1_73m2)} mL/min/1.73 m²")
+        used = renal.used
+        return f"{used.method} {_fmt(used.shown)} mL/min ({'; '.join(parts)})"
+    return ""
+
+
+def _assess_hepatic(factors: PatientFactors) -> HepaticResult:
+    hepatic = factors.hepatic
+    if isinstance(hepatic, HepaticClass):
+        return HepaticResult(hepatic.child_pugh_class, None, "entered")
+    if isinstance(hepatic, HepaticComponents):
+        score = calculators.child_pugh_score(
+            bilirubin=hepatic.bilirubin.value,
+            bilirubin_unit=hepatic.bilirubin.unit,
+            albumin_g_dl=calculators.albumin_g_dl(hepatic.albumin.value, hepatic.albumin.unit),
+            inr=hepatic.inr,
+            ascites=hepatic.ascites,
+            encephalopathy=hepatic.encephalopathy,
+        )
+        return HepaticResult(calculators.child_pugh_class(score), score, "child-pugh-score")
+    return HepaticResult(None, None, "unknown")
+
+
+def labelled_dose(regimen: DoseRegimen | None, rule: RenalRule | None) -> LabelledDose:
+    """The labelled regimen as one renal rule changes it (used for the dose and for what each
+    renal estimate would give)."""
     if regimen is None:
-        return Dose(
-            factors.formulation,
-            None,
-            None,
-            "No regimen in the catalogue for this region and formulation.",
-            "",
-            False,
-            (),
+        return LabelledDose(
+            None, None, "No regimen in the catalogue for this region and formulation.", "", False
         )
-    basis = [
-        DoseNote(
-            f"Labelled regimen: {regimen.regimen} (maximum {regimen.max_mg_per_day} mg/day).", regimen.sources
+    if rule is not None and rule.dose_effect == DOSE_NONE:
+        return LabelledDose(None, None, rule.regimen or "No labelled dose", rule.titration, True)
+    if rule is not None and rule.dose_effect == DOSE_ADJUSTED:
+        cap = rule.max_mg_per_day if rule.max_mg_per_day is not None else regimen.max_mg_per_day
+        maximum = min(regimen.max_mg_per_day, cap)
+        start = min(rule.start_mg_per_day or regimen.start_mg_per_day, regimen.start_mg_per_day, maximum)
+        return LabelledDose(
+            start, maximum, rule.regimen or regimen.regimen, rule.titration or regimen.titration, True
         )
-    ]
-    start, maximum = regimen.start_mg_per_day, regimen.max_mg_per_day
-    text, titration = regimen.regimen, regimen.titration
-    standard = True
-    if renal_rule is not None:
-        basis.append(DoseNote(renal_rule.summary, renal_rule.sources))
-        if renal_rule.dose_effect == DOSE_NONE:
-            start = maximum = None
-            text = renal_rule.regimen or "No labelled dose"
-            titration = renal_rule.titration
-            standard = False
-        elif renal_rule.dose_effect == DOSE_ADJUSTED:
-            cap = renal_rule.max_mg_per_day if renal_rule.max_mg_per_day is not None else maximum
-            maximum = min(maximum, cap)
-            start = min(renal_rule.start_mg_per_day or start, maximum)
-            text = renal_rule.regimen or text
-            titration = renal_rule.titration or titration
-            standard = False
+    return LabelledDose(
+        regimen.start_mg_per_day, regimen.max_mg_per_day, regimen.regimen, regimen.titration, False
+    )
+
+
+def _verdict(flags: list[Flag], renal_rule: RenalRule | None, regimen: DoseRegimen | None):
+    """The most restrictive effect of every flag (and of the renal rule itself), with the codes
+    behind every effect other than "standard", most restrictive first."""
+    effects = [(f.verdict, f.code) for f in flags]
+    if renal_rule is not None and renal_rule.dose_effect != "standard":
+        code = renal_rule.flag.code if renal_rule.flag else f"renal-{renal_rule.band}"
+        effects.append((renal_rule.dose_effect, code))
+    if regimen is None:
+        effects.append((DOSE_NONE, "no-regimen"))
+    verdict = max((v for v, _ in effects), key=VERDICT_RANK.__getitem__, default="standard")
+    reasons: list[str] = []
+    for _, code in sorted(
+        ((v, c) for v, c in effects if v != "standard"), key=lambda vc: -VERDICT_RANK[vc[0]]
+    ):
+        if code not in reasons:
+            reasons.append(code)
+    return verdict, tuple(reasons)
+
+
+def _dose(
+    factors: PatientFactors,
+    regimen: DoseRegimen | None,
+    renal: RenalResult,
+    hepatic_rule,
+    flags: list[Flag],
+) -> Dose:
+    labelled = labelled_dose(regimen, renal.rule)
+    basis = []
+    if regimen is not None:
+        basis.append(
+            DoseNote(
+                f"Labelled regimen: {regimen.regimen} (maximum {regimen.max_mg_per_day} mg/day).",
+                regimen.sources,
+            )
+        )
+    if renal.rule is not None:
+        basis.append(DoseNote(renal.rule.summary, renal.rule.sources))
     if hepatic_rule is not None:
         basis.append(DoseNote(hepatic_rule.summary, hepatic_rule.sources))
-    return Dose(factors.formulation, start, maximum, text, titration, standard, tuple(basis))
+    verdict, reasons = _verdict(flags, renal.rule, regimen)
+    renal_confirmed = (
+        renal.given and renal.rule is not None and not any(f.verdict == "unconfirmed" for f in flags)
+    )
+    start, maximum = labelled.start_mg_per_day, labelled.max_mg_per_day
+    text, titration = labelled.regimen, labelled.titration
+    if verdict in NO_DOSE_VERDICTS:
+        start = maximum = None
+        titration = ""
+        why = [f.title for f in flags if f.verdict == verdict]
+        if why:
+            text = "No dose: " + "; ".join(why)
+    return Dose(
+        formulation=factors.formulation,
+        start_mg_per_day=start,
+        max_mg_per_day=maximum,
+        regimen=text,
+        titration=titration,
+        standard=not labelled.adjusted and verdict not in NO_DOSE_VERDICTS,
+        basis=tuple(basis),
+        verdict=verdict,
+        verdict_reasons=reasons,
+        renal_confirmed=renal_confirmed,
+        labelled=regimen,
+    )
+
+
+# ---------------------------------------------------------------- assess
 
 
 def assess(factors: PatientFactors, catalogue: Catalogue, *, today: date) -> Assessment:
@@ -449,28 +321,41 @@ def assess(factors: PatientFactors, catalogue: Catalogue, *, today: date) -> Ass
     flags = _Flags()
     missing: list[MissingInput] = []
 
-    # Renal function and the dose.
+    # Renal function.
     rules = catalogue.renal_rules_for(region, factors.formulation)
-    renal, renal_rule, renal_described = _assess_renal(factors, rules)
-    if renal.method == "unknown":
+    renal = assess_renal(factors, rules)
+    described = describe_renal(factors, renal)
+    if not renal.given:
         flags.raise_(catalogue.standard_flag("renal-function-unknown", region), "No renal function given")
         missing.append(
-            MissingInput("renal", "Renal function not given: the dose shown is the standard labelled dose.")
+            MissingInput(
+                "renal",
+                "Renal function not given: the labelled dose is shown, not confirmed for this patient.",
+            )
         )
-    elif renal_rule is None:  # only if the catalogue's ranges have a gap (publishing refuses that)
+    elif renal.rule is None:  # only if the catalogue's ranges have a gap (publishing refuses that)
         flags.raise_(
-            catalogue.standard_flag("renal-function-unknown", region),
-            f"No renal rule covers {renal_described}",
+            catalogue.standard_flag("renal-function-unknown", region), f"No renal rule covers {described}"
         )
-    elif renal_rule.flag is not None:
-        flags.raise_(renal_rule.flag, renal_described)
-    if renal.egfr_band and renal.egfr_band != renal.band:
+    elif renal.rule.flag is not None:
+        flags.raise_(renal.rule.flag, described)
+    if renal.disagree:
         flags.raise_(
             catalogue.standard_flag("renal-estimates-disagree", region),
-            f"Cockcroft-Gault CrCl {_fmt(renal.crcl_ml_min)} mL/min ({renal.band}) vs CKD-EPI 2021 eGFR"
-            f" {_fmt(renal.egfr_ml_min)} mL/min de-indexed ({renal.egfr_band})",
+            "; ".join(f"{e.method} {_fmt(e.shown)} mL/min ({e.band})" for e in renal.estimates)
+            + f"; the dose follows {renal.method}",
         )
+    if renal.needs_check:
+        flags.raise_(
+            catalogue.standard_flag("renal-estimate-check", region),
+            f"Cockcroft-Gault {_fmt(renal.check_crcl_ml_min)} mL/min from {described}",
+        )
+    if renal.used is not None and all(e.method in EGFR_METHODS for e in renal.estimates):
+        # A lab eGFR is all there is to go on. (With Cockcroft-Gault present, following a lower eGFR
+        # is the conservative choice, and any disagreement of bands is flagged above.)
+        flags.raise_(catalogue.standard_flag("renal-egfr-used", region), described)
 
+    # Hepatic function.
     hepatic = _assess_hepatic(factors)
     hepatic_rule = None
     if hepatic.child_pugh_class is None:
@@ -488,42 +373,41 @@ def assess(factors: PatientFactors, catalogue: Catalogue, *, today: date) -> Ass
             score = f", score {hepatic.child_pugh_score}" if hepatic.child_pugh_score is not None else ""
             flags.raise_(hepatic_rule.flag, f"Child-Pugh class {hepatic.child_pugh_class}{score}")
 
-    dose = _dose(catalogue, factors, renal_rule, hepatic_rule)
-
-    # Medications: every entry is matched or reported as not checked.
-    matches = []
-    for entered in factors.medications:
-        drug = match_medication(entered, catalogue)
-        names = tuple(catalogue.class_names.get(c, c) for c in drug.classes) if drug else ()
-        matches.append(MedicationMatch(entered, drug, names))
+    # Medications: every entry is recognised or reported as not checked.
+    matches = [recognise(entered, catalogue) for entered in factors.medications]
     if not factors.medications:
         missing.append(
             MissingInput("medications", "No current medications entered: no interaction was checked.")
         )
-    taken_by_class: dict[str, list[MedicationMatch]] = {}
+    taken_by_class: dict[str, list[tuple[MedicationMatch, str]]] = {}
     for match in matches:
-        for code in match.drug.classes if match.drug else ():
-            taken_by_class.setdefault(code, []).append(match)
+        for drug in match.drugs:
+            for code in drug.classes:
+                taken_by_class.setdefault(code, []).append((match, drug.name))
+
+    def taking(match: MedicationMatch, drug_name: str) -> str:
+        drug = catalogue.drugs_by_generic[drug_name]
+        return f"{match.label(drug)}: {', '.join(catalogue.class_names.get(c, c) for c in drug.classes)}"
 
     interaction_rules = _for_region(
         catalogue.interaction_rules, region, key=lambda r: (r.drug_class, r.also_requires_class)
     )
     for rule in interaction_rules:
-        taking = taken_by_class.get(rule.drug_class)
-        if not taking:
+        taken = taken_by_class.get(rule.drug_class)
+        if not taken:
             continue
         also = taken_by_class.get(rule.also_requires_class) if rule.also_requires_class else []
         if rule.also_requires_class and not also:
             continue
-        for match in [*taking, *also]:
-            classes = ", ".join(match.class_names)
-            flags.raise_(rule.flag, f"{match.label}: {classes}")
+        for match, drug_name in [*taken, *also]:
+            flags.raise_(rule.flag, taking(match, drug_name))
 
-    unrecognized = [m.entered for m in matches if m.drug is None]
-    for name in unrecognized:
-        flags.raise_(
-            catalogue.standard_flag("medication-not-recognized", region), f"“{name}” was not checked"
-        )
+    for match in matches:
+        for item in match.unrecognised:
+            trigger = f"“{item.text}” was not checked"
+            if item.suggestions:
+                trigger += f" (did you mean {' or '.join(item.suggestions)}?)"
+            flags.raise_(catalogue.standard_flag("medication-not-recognized", region), trigger)
 
     # Conditions.
     if not factors.conditions:
@@ -532,62 +416,131 @@ def assess(factors: PatientFactors, catalogue: Catalogue, *, today: date) -> Ass
         )
     condition_rules = _for_region(catalogue.condition_rules, region, key=lambda r: (r.condition, r.flag.code))
     for condition in factors.conditions:
+        label = (
+            catalogue.conditions_by_slug[condition].label
+            if condition in catalogue.conditions_by_slug
+            else condition
+        )
         for rule in condition_rules:
             if rule.condition == condition:
-                flags.raise_(rule.flag, condition.replace("-", " ").capitalize())
+                flags.raise_(rule.flag, label)
 
-    # Indications, with what this patient's data means for each.
+    # Augmentation evidence without the drug it augments.
     wanted = set(factors.indications)
+    for ind in catalogue.indications:
+        if ind.augments_class and ind.slug in wanted and not taken_by_class.get(ind.augments_class):
+            class_name = catalogue.class_names.get(ind.augments_class, ind.augments_class)
+            flags.raise_(
+                catalogue.standard_flag("augmentation-without-ssri", region),
+                f"{ind.name} in focus; no {class_name} listed",
+            )
+
+    # The dose and its verdict, from every flag raised so far.
+    regimen = catalogue.regimen(region, factors.formulation)
+    dose = _dose(factors, regimen, renal, hepatic_rule, flags.all())
+
+    # Each indication against this patient's maximum (IR-equivalent).
+    cap = dose.ir_equivalent_max
     results = []
     for ind in catalogue.indications:
         if wanted and ind.slug not in wanted:
             continue
-        notes = []
+        above = (
+            cap is not None
+            and ind.status == "off-label"
+            and ind.dose_studied_range is not None
+            and ind.dose_studied_range[1] > cap
+        )
+        if above and ind.slug in wanted:
+            low, high = ind.dose_studied_range
+            studied = f"{low}–{high}" if low != high else f"{high}"
+            flags.raise_(
+                catalogue.standard_flag("studied-dose-above-cap", region),
+                f"{ind.name}: studied at {studied} mg/day; this patient's maximum is {_fmt(cap)} mg/day"
+                + (
+                    " (immediate-release equivalent)"
+                    if regimen and regimen.ir_equivalent_max_mg_per_day
+                    else ""
+                ),
+            )
+        augmenting = None
         if ind.augments_class:
-            class_name = catalogue.class_names.get(ind.augments_class, ind.augments_class)
-            taking = taken_by_class.get(ind.augments_class)
-            if taking:
-                notes.append(
-                    f"{class_name} listed ({', '.join(m.label for m in taking)}): the evidence is for adding"
-                    f" memantine to this class."
-                )
-            else:
-                text = catalogue.standard_flag("augmentation-without-ssri", region)
-                notes.append(text.title if text else f"No {class_name} listed.")
-                if ind.slug in wanted:
-                    flags.raise_(text, f"{ind.name} in focus; no {class_name} listed")
+            augmenting = tuple(dict.fromkeys(m for m, _ in taken_by_class.get(ind.augments_class, [])))
         overdue = None
         if ind.next_review_due and ind.next_review_due < today.isoformat():
             overdue = catalogue.standard_flag("review-overdue", region)
-        results.append(IndicationResult(ind, tuple(notes), overdue))
+        results.append(IndicationResult(ind, ind.slug in wanted, augmenting, above, overdue))
 
-    inputs_used = _inputs_used(factors, renal, hepatic, matches)
+    # The studied-dose flag may not change the dose (publishing checks its text is "standard"); the
+    # verdict is recomputed from every flag so that no flag is left out of it.
+    final = _dose(factors, regimen, renal, hepatic_rule, flags.all())
+
     return Assessment(
         catalogue_version=catalogue.version,
+        factors=factors,
         region=region,
         formulation=factors.formulation,
         renal=renal,
         hepatic=hepatic,
-        dose=dose,
+        dose=final,
         flags=flags.ordered(),
         medications=tuple(matches),
         indications=tuple(results),
-        inputs_used=inputs_used,
+        inputs_used=inputs_used(factors, matches),
         inputs_missing=tuple(missing),
     )
 
 
-def _inputs_used(
-    factors: PatientFactors, renal: RenalResult, hepatic: HepaticResult, matches
-) -> dict[str, Any]:
+def inputs_used(factors: PatientFactors, matches) -> dict[str, Any]:
+    """The normalised inputs the engine used (FDA CDS criterion 4), in the contract's field names."""
+    renal = factors.renal
     renal_in: dict[str, Any] | None
-    if factors.renal is None:
+    if renal is None:
         renal_in = None
-    elif isinstance(factors.renal, Dialysis):
+    elif isinstance(renal, Dialysis):
         renal_in = {"dialysis": True}
+    elif isinstance(renal, RenalEntered):
+        renal_in = {"crcl_ml_min": renal.crcl_ml_min}
     else:
-        renal_in = {k: v for k, v in vars(factors.renal).items() if v is not None}
-    hepatic_in = None if factors.hepatic is None else dict(vars(factors.hepatic))
+        renal_in = {}
+        if renal.has_creatinine:
+            renal_in.update(
+                age_years=renal.age_years,
+                sex=renal.sex,
+                serum_creatinine=renal.serum_creatinine.value,
+                creatinine_unit=renal.serum_creatinine.unit,
+            )
+        if renal.weight is not None:
+            renal_in.update(
+                weight=renal.weight.value, weight_unit=renal.weight.unit, weight_kg=renal.weight_kg
+            )
+        if renal.height is not None:
+            renal_in.update(
+                height=renal.height.value, height_unit=renal.height.unit, height_cm=renal.height_cm
+            )
+        if renal.egfr_ml_min_1_73m2 is not None:
+            renal_in["egfr_ml_min_1_73m2"] = renal.egfr_ml_min_1_73m2
+        if renal.use_estimate is not None:
+            renal_in["use_estimate"] = renal.use_estimate
+    hepatic = factors.hepatic
+    hepatic_in: dict[str, Any] | None
+    if hepatic is None:
+        hepatic_in = None
+    elif isinstance(hepatic, HepaticClass):
+        hepatic_in = {"child_pugh_class": hepatic.child_pugh_class}
+    else:
+        hepatic_in = {
+            "bilirubin": hepatic.bilirubin.value,
+            "bilirubin_unit": hepatic.bilirubin.unit,
+            "albumin": hepatic.albumin.value,
+            "albumin_unit": hepatic.albumin.unit,
+            "albumin_g_dl": calculators.albumin_g_dl(hepatic.albumin.value, hepatic.albumin.unit),
+            "inr": hepatic.inr,
+            "ascites": hepatic.ascites,
+            "encephalopathy": hepatic.encephalopathy,
+        }
+        if hepatic.bilirubin.unit == "mg/dL":
+            hepatic_in["bilirubin_mg_dl"] = hepatic.bilirubin.value
     return {
         "region": factors.region,
         "formulation": factors.formulation,

@@ -9,26 +9,28 @@ Clinical knowledge lives in the snapshot; this module holds only its shape.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
-REGIONS = ("us", "eu")
-FORMULATIONS = ("ir", "xr")
-ANY_REGION = "any"
-SEVERITIES = ("info", "warning", "critical")
-SEVERITY_RANK = {"critical": 0, "warning": 1, "info": 2}
-CHILD_PUGH_CLASSES = ("A", "B", "C")
+from .vocabulary import ANY_REGION, DOSE_ADJUSTED, DOSE_NONE, SEVERITY_RANK  # noqa: F401 (re-exported)
 
-# Dose effects a renal rule can have on the labelled regimen.
-DOSE_ADJUSTED = "adjusted"  # start/maximum/regimen replaced (and never above the regimen maximum)
-DOSE_NONE = "no-labelled-dose"  # the label gives no dose: maximum is None
+# Salt and release words a clinician may type after a drug name; they never change which drug it is.
+SALT_AND_RELEASE_WORDS = frozenset(
+    "hydrochloride hcl hydrobromide hbr sodium potassium calcium oxalate maleate mesylate besylate"
+    " succinate tartrate citrate fumarate sulfate sulphate phosphate"
+    " er xr xl sr cr dr la cd odt ec mr".split()
+)
+_NOT_A_WORD = re.compile(r"[\W_]+")
 
 
 def normalise_name(text: str) -> str:
-    """The key a medication name is matched on: case-folded, inner whitespace collapsed."""
-    return " ".join(text.split()).casefold()
+    """The key a medication name is matched on: case-folded, punctuation as spaces, salt and release
+    words dropped ("Sertraline HCl", "sertraline-hydrochloride" and "SERTRALINE" are one key)."""
+    words = _NOT_A_WORD.sub(" ", text.casefold()).split()
+    return " ".join(w for w in words if w not in SALT_AND_RELEASE_WORDS)
 
 
 @dataclass(frozen=True)
@@ -45,13 +47,15 @@ class Source:
 
 @dataclass(frozen=True)
 class FlagText:
-    """What a rule says when it fires: a contract flag code, severity, title, detail, sources."""
+    """What a rule says when it fires: a contract flag code, severity, title, detail, sources, and
+    what the rule does to the dose verdict (a renal rule's verdict is its dose effect)."""
 
     code: str
     severity: str
     title: str
     detail: str
     sources: tuple[Source, ...]
+    verdict: str = "standard"
 
 
 @dataclass(frozen=True)
@@ -94,6 +98,7 @@ class Indication:
     augments_class: str | None  # drug-class code the evidence adds memantine to (e.g. "ssri")
     mechanism_rationale: str
     dose_studied: str
+    dose_studied_range: tuple[int, int] | None  # IR-equivalent mg/day (lowest, highest), None if unknown
     evidence: Evidence
     evidence_summary: str
     caveats: tuple[Caveat, ...]
@@ -112,6 +117,13 @@ class DoseRegimen:
     regimen: str
     titration: str
     sources: tuple[Source, ...]
+    ir_equivalent_max_mg_per_day: int | None = None  # XR: the IR daily dose its maximum corresponds to
+
+    def ir_equivalent(self, mg_per_day: float) -> float:
+        """A daily dose of this formulation as immediate-release mg/day (label switching ratio)."""
+        if not self.ir_equivalent_max_mg_per_day:
+            return mg_per_day
+        return mg_per_day * self.ir_equivalent_max_mg_per_day / self.max_mg_per_day
 
 
 @dataclass(frozen=True)
@@ -176,6 +188,7 @@ class StandardFlag:
 class DrugClass:
     code: str
     name: str
+    show_on_intake: bool = False
 
 
 @dataclass(frozen=True)
@@ -183,7 +196,15 @@ class Drug:
     name: str
     rxnorm_code: str
     classes: tuple[str, ...]
-    other_names: tuple[str, ...]  # brand names and synonyms
+    other_names: tuple[str, ...]  # published brand names and synonyms, in editorial order
+    components: tuple[str, ...] = ()  # a combination product: the names of the drugs it contains
+    brands: tuple[str, ...] = ()  # the brand names among other_names, in editorial order
+
+
+@dataclass(frozen=True)
+class Condition:
+    slug: str
+    label: str
 
 
 @dataclass(frozen=True)
@@ -198,24 +219,51 @@ class Catalogue:
     standard_flags: tuple[StandardFlag, ...]
     drug_classes: tuple[DrugClass, ...]
     drugs: tuple[Drug, ...]
+    conditions: tuple[Condition, ...] = ()
     # Derived look-ups, filled in __post_init__.
     drugs_by_name: Mapping[str, Drug] = field(init=False, repr=False, compare=False)
+    drugs_by_generic: Mapping[str, Drug] = field(init=False, repr=False, compare=False)
+    names_by_key: Mapping[str, str] = field(init=False, repr=False, compare=False)  # key -> a name shown
+    name_keys: tuple[str, ...] = field(init=False, repr=False, compare=False)  # for "did you mean"
     indications_by_slug: Mapping[str, Indication] = field(init=False, repr=False, compare=False)
+    conditions_by_slug: Mapping[str, Condition] = field(init=False, repr=False, compare=False)
     class_names: Mapping[str, str] = field(init=False, repr=False, compare=False)
     medication_names: tuple[str, ...] = field(init=False, repr=False, compare=False)  # for type-ahead
 
     def __post_init__(self) -> None:
         names: dict[str, Drug] = {}
+        shown: dict[str, str] = {}
         for drug in self.drugs:
             for name in (drug.name, *drug.other_names):
-                names.setdefault(normalise_name(name), drug)
+                key = normalise_name(name)
+                if key:
+                    names.setdefault(key, drug)
+                    shown.setdefault(key, name)
         object.__setattr__(self, "drugs_by_name", MappingProxyType(names))
+        object.__setattr__(self, "names_by_key", MappingProxyType(shown))
+        object.__setattr__(self, "name_keys", tuple(names))
+        object.__setattr__(self, "drugs_by_generic", MappingProxyType({d.name: d for d in self.drugs}))
         object.__setattr__(
             self, "indications_by_slug", MappingProxyType({i.slug: i for i in self.indications})
         )
+        object.__setattr__(self, "conditions_by_slug", MappingProxyType({c.slug: c for c in self.conditions}))
         object.__setattr__(self, "class_names", MappingProxyType({c.code: c.name for c in self.drug_classes}))
         every_name = {n for d in self.drugs for n in (d.name, *d.other_names)}
         object.__setattr__(self, "medication_names", tuple(sorted(every_name, key=str.casefold)))
+
+    def components_of(self, drug: Drug) -> tuple[Drug, ...]:
+        """The drugs a product contains (itself when it is not a combination)."""
+        if not drug.components:
+            return (drug,)
+        return tuple(self.drugs_by_generic[n] for n in drug.components if n in self.drugs_by_generic)
+
+    def intake_classes(self) -> list[tuple[DrugClass, list[Drug]]]:
+        """Classes shown as tick boxes on the intake form, with their drugs."""
+        return [
+            (c, [d for d in self.drugs if c.code in d.classes and not d.components])
+            for c in self.drug_classes
+            if c.show_on_intake
+        ]
 
     def regimen(self, region: str, formulation: str) -> DoseRegimen | None:
         for regimen in self.regimens:
@@ -246,7 +294,7 @@ class Catalogue:
         def srcs(keys: list[str]) -> tuple[Source, ...]:
             return tuple(sources[k] for k in keys)
 
-        def flag(data: Mapping[str, Any] | None) -> FlagText | None:
+        def flag(data: Mapping[str, Any] | None, verdict: str | None = None) -> FlagText | None:
             if not data:
                 return None
             return FlagText(
@@ -255,7 +303,12 @@ class Catalogue:
                 title=data["title"],
                 detail=data["detail"],
                 sources=srcs(data["sources"]),
+                verdict=verdict or data.get("verdict", "standard"),
             )
+
+        def studied(i: Mapping[str, Any]) -> tuple[int, int] | None:
+            low, high = i.get("dose_studied_min_mg_per_day"), i.get("dose_studied_max_mg_per_day")
+            return None if low is None or high is None else (low, high)
 
         indications = tuple(
             Indication(
@@ -267,6 +320,7 @@ class Catalogue:
                 augments_class=i["augments_class"],
                 mechanism_rationale=i["mechanism_rationale"],
                 dose_studied=i["dose_studied"],
+                dose_studied_range=studied(i),
                 evidence=Evidence(**i["evidence"]),
                 evidence_summary=i["evidence_summary"],
                 caveats=tuple(
@@ -285,7 +339,7 @@ class Catalogue:
             indications=indications,
             regimens=tuple(DoseRegimen(**{**r, "sources": srcs(r["sources"])}) for r in snapshot["regimens"]),
             renal_rules=tuple(
-                RenalRule(**{**r, "flag": flag(r["flag"]), "sources": srcs(r["sources"])})
+                RenalRule(**{**r, "flag": flag(r["flag"], r["dose_effect"]), "sources": srcs(r["sources"])})
                 for r in snapshot["renal_rules"]
             ),
             hepatic_rules=tuple(
@@ -308,7 +362,10 @@ class Catalogue:
                     rxnorm_code=d["rxnorm_code"],
                     classes=tuple(d["classes"]),
                     other_names=tuple(d["other_names"]),
+                    components=tuple(d.get("components", ())),
+                    brands=tuple(n for n in d["other_names"] if d.get("name_kinds", {}).get(n) == "brand"),
                 )
                 for d in snapshot["drugs"]
             ),
+            conditions=tuple(Condition(**c) for c in snapshot.get("conditions", ())),
         )

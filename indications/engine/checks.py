@@ -6,7 +6,13 @@ from __future__ import annotations
 import itertools
 from dataclasses import dataclass
 
-from .catalogue import SEVERITIES
+from .catalogue import normalise_name
+from .vocabulary import (
+    REQUIRED_STANDARD_FLAGS,
+    RULE_VERDICTS,
+    SEVERITIES,
+    VERDICT_RANK,
+)
 
 
 @dataclass(frozen=True)
@@ -84,12 +90,14 @@ def renal_range_problems(ranges: list[Range]) -> list[str]:
 
 
 REQUIRED_REGIMENS = (("us", "ir"), ("us", "xr"), ("eu", "ir"))
-REQUIRED_STANDARD_FLAGS = (
-    "renal-function-unknown",
-    "renal-estimates-disagree",
-    "medication-not-recognized",
-    "review-overdue",
-)
+# Flag codes of the contract raised by a rule row rather than by a mechanism: some published rule
+# must raise each of them.
+REQUIRED_RULE_CODES = ("memantine-already-taken",)
+# Mechanism flags whose effect on the verdict is fixed by what they mean.
+FIXED_VERDICTS = {
+    "renal-function-unknown": "unconfirmed",  # the dose cannot be confirmed without renal function
+    "studied-dose-above-cap": "standard",  # it is computed from the dose, so it cannot change it
+}
 
 
 def _is_http(url: str) -> bool:
@@ -148,6 +156,8 @@ def snapshot_problems(snapshot: dict) -> list[str]:
     for reg in snapshot["regimens"]:
         label = f"{reg['region'].upper()} {reg['formulation'].upper()}"
         needs_sources(reg["sources"], f"Regimen {label}")
+        if reg["formulation"] != "ir" and not reg.get("ir_equivalent_max_mg_per_day"):
+            problems.append(f"Regimen {label}: give the immediate-release equivalent of its maximum.")
         rules = [
             r
             for r in snapshot["renal_rules"]
@@ -169,6 +179,15 @@ def snapshot_problems(snapshot: dict) -> list[str]:
             needs_sources(rule["sources"] + (rule["flag"]["sources"] if rule["flag"] else []), rule_what)
             if rule["max_mg_per_day"] is not None and rule["max_mg_per_day"] > reg["max_mg_per_day"]:
                 problems.append(f"{rule_what}: its maximum exceeds the regimen's maximum.")
+            if rule["start_mg_per_day"] is not None and rule["start_mg_per_day"] > reg["start_mg_per_day"]:
+                problems.append(
+                    f"{rule_what}: its start ({rule['start_mg_per_day']} mg/day) is above the regimen's start"
+                    f" ({reg['start_mg_per_day']} mg/day)."
+                )
+            if rule["dose_effect"] != "standard" and not rule["flag"]:
+                problems.append(f"{rule_what}: a rule that changes the dose must raise a flag.")
+            if rule["flag"] and rule["flag"]["severity"] == "critical" and rule["dose_effect"] == "standard":
+                problems.append(f"{rule_what}: a critical flag cannot leave the standard dose in place.")
         if not any(r["band"] == "no-data" for r in rules):
             problems.append(f"Renal rules {label}: no rule for the no-data band (used for dialysis).")
 
@@ -193,6 +212,34 @@ def snapshot_problems(snapshot: dict) -> list[str]:
     for rule in snapshot["standard_flags"]:
         needs_sources(rule["flag"]["sources"], f"Standard flag {rule['flag']['code']} ({rule['region']})")
 
+    for group in ("hepatic_rules", "condition_rules", "interaction_rules", "standard_flags"):
+        for rule in snapshot[group]:
+            flag = rule["flag"]
+            if not flag:
+                continue
+            what = f"{group.replace('_', ' ')[:-1].capitalize()} {flag['code']} ({rule['region']})"
+            verdict = flag.get("verdict", "standard")
+            if verdict not in RULE_VERDICTS:
+                problems.append(f"{what}: unknown effect on the verdict “{verdict}”.")
+                continue
+            if flag["severity"] == "critical" and VERDICT_RANK[verdict] < VERDICT_RANK["caution"]:
+                problems.append(
+                    f"{what}: a critical flag must at least make the verdict “use with caution”,"
+                    " or the dose box would reassure beside it."
+                )
+            if verdict == "not-recommended" and flag["severity"] != "critical":
+                problems.append(f"{what}: “not recommended” needs a critical flag.")
+            fixed = FIXED_VERDICTS.get(flag["code"]) if group == "standard_flags" else None
+            if fixed and verdict != fixed:
+                problems.append(f"{what}: its effect on the verdict must be “{fixed}”.")
+
+    raised_by_rules = {r["flag"]["code"] for r in snapshot["interaction_rules"] if r["flag"]}
+    for code in REQUIRED_RULE_CODES:
+        if code not in raised_by_rules:
+            problems.append(f"No published rule raises the {code} flag.")
+
+    problems += drug_problems(snapshot)
+
     flags = {(r["flag"]["code"], r["region"]) for r in snapshot["standard_flags"]}
     required = list(REQUIRED_STANDARD_FLAGS)
     if any(ind["augments_class"] for ind in snapshot["indications"]):
@@ -208,6 +255,44 @@ def snapshot_problems(snapshot: dict) -> list[str]:
                 problems.append(
                     f"A {group.replace('_', ' ')[:-1]} has an unknown severity “{rule['flag']['severity']}”."
                 )
+    for ind in snapshot["indications"]:
+        low, high = ind.get("dose_studied_min_mg_per_day"), ind.get("dose_studied_max_mg_per_day")
+        if (low is None) != (high is None) or (low is not None and low > high):
+            problems.append(
+                f"Indication “{ind['name']}”: the doses studied need a lowest and a highest, in order."
+            )
+    return problems
+
+
+def drug_problems(snapshot: dict) -> list[str]:
+    """Names that would match two drugs, brands without a source, products whose parts are missing."""
+    problems: list[str] = []
+    published = {d["name"] for d in snapshot["drugs"]}
+    owner: dict[str, str] = {}
+    for drug in snapshot["drugs"]:
+        for name in (drug["name"], *drug["other_names"]):
+            key = normalise_name(name)
+            if not key:
+                problems.append(f"Drug “{drug['name']}”: the name “{name}” has no letters left to match on.")
+                continue
+            other = owner.setdefault(key, drug["name"])
+            if other != drug["name"]:
+                problems.append(
+                    f"The name “{name}” of {drug['name']} matches {other} too (both read as “{key}”)."
+                )
+        for name, kind in drug.get("name_kinds", {}).items():
+            if kind == "brand" and name not in drug.get("name_sources", {}):
+                problems.append(f"Brand name “{name}” of {drug['name']} has no source.")
+        for part in drug.get("components", []):
+            if part not in published:
+                problems.append(
+                    f"Combination product {drug['name']} contains {part}, which is not published."
+                )
+        if drug.get("components") and drug["classes"]:
+            problems.append(
+                f"Combination product {drug['name']} has classes of its own;"
+                " give the classes to its components."
+            )
     return problems
 
 
@@ -223,6 +308,7 @@ SNAPSHOT_KEYS = {
     ),
     "standard_flags": ("Flag text", lambda x: f"{x['flag']['code']} ({x['region']})"),
     "drug_classes": ("Drug class", lambda x: x["code"]),
+    "conditions": ("Condition", lambda x: x["slug"]),
     "drugs": ("Drug", lambda x: x["name"]),
     "sources": ("Source", lambda x: x["key"]),
 }

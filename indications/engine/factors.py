@@ -4,6 +4,10 @@
 ``PatientFactors`` or field errors keyed by path (``renal.age_years``, ``medications[2]``). The JSON
 API calls it directly; the intake form converts its fields to the same shape and calls it too, so
 the two can never disagree about what is valid.
+
+Implausible is invalid: a value outside its plausible range, a value that only makes sense in the
+other unit, a calculated clearance no kidney produces, a body-mass index no adult has. Each is
+refused with a message naming the value and its unit; nothing is computed from it.
 """
 
 from __future__ import annotations
@@ -13,20 +17,8 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from .catalogue import CHILD_PUGH_CLASSES, FORMULATIONS, REGIONS
-
-CONDITIONS = (
-    "seizure-disorder",
-    "pregnancy",
-    "breastfeeding",
-    "renal-tubular-acidosis",
-    "severe-proteus-uti",
-    "cardiovascular-disease",
-)
-SEXES = ("female", "male")
-CREATININE_UNITS = ("mg/dL", "umol/L")
-ASCITES = ("none", "mild", "moderate-severe")
-ENCEPHALOPATHY = ("none", "grade-1-2", "grade-3-4")
+from . import calculators
+from . import vocabulary as vocab
 
 MAX_MEDICATIONS = 40
 MAX_MEDICATION_LENGTH = 100
@@ -43,25 +35,90 @@ class Limit:
         unit = f" {self.unit}" if self.unit else ""
         return f"Enter {self.what} between {self.low:g} and {self.high:g}{unit}."
 
+    def contains(self, value: float) -> bool:
+        return self.low <= value <= self.high
 
-# Plausible ranges; one table for the API, the form (and the form's min/max attributes).
+
+# Plausible ranges in adults; one table for the API, the form (and the form's hints). Keys with a
+# unit after the colon are the same quantity in each unit.
 LIMITS: dict[str, Limit] = {
     "crcl_ml_min": Limit(0, 250, "mL/min", "a creatinine clearance"),
     "age_years": Limit(18, 120, "years", "an adult age"),
-    "weight_kg": Limit(20, 350, "kg", "a weight"),
-    "serum_creatinine:mg/dL": Limit(0.1, 20, "mg/dL", "a serum creatinine"),
-    "serum_creatinine:umol/L": Limit(9, 1770, "µmol/L", "a serum creatinine"),
-    "height_cm": Limit(100, 250, "cm", "a height"),
+    "weight:kg": Limit(20, 350, "kg", "a weight"),
+    "weight:lb": Limit(44, 772, "lb", "a weight"),
+    "height:cm": Limit(100, 250, "cm", "a height"),
+    "height:in": Limit(39, 98, "in", "a height"),
+    "serum_creatinine:mg/dL": Limit(0.2, 20, "mg/dL", "a serum creatinine"),
+    "serum_creatinine:umol/L": Limit(18, 1770, "µmol/L", "a serum creatinine"),
     "egfr_ml_min_1_73m2": Limit(1, 200, "mL/min/1.73 m²", "an eGFR"),
-    "bilirubin_mg_dl": Limit(0.1, 50, "mg/dL", "a total bilirubin"),
-    "albumin_g_dl": Limit(0.5, 7, "g/dL", "an albumin"),
+    "bilirubin:mg/dL": Limit(0.1, 50, "mg/dL", "a total bilirubin"),
+    "bilirubin:umol/L": Limit(2, 855, "µmol/L", "a total bilirubin"),
+    "albumin:g/dL": Limit(0.5, 7, "g/dL", "an albumin"),
+    "albumin:g/L": Limit(5, 70, "g/L", "an albumin"),
     "inr": Limit(0.5, 15, "", "an INR"),
 }
+BMI_LIMIT = Limit(10, 90, "kg/m²", "a body-mass index")
+# A calculated clearance above this is refused (the same limit as a typed one); above the check
+# level it is used but flagged (renal-estimate-check).
+CALCULATED_CRCL_MAX = LIMITS["crcl_ml_min"].high
+CALCULATED_CRCL_CHECK = 150.0
 
-RENAL_ESTIMATE_REQUIRED = ("age_years", "sex", "weight_kg", "serum_creatinine", "creatinine_unit")
-RENAL_ESTIMATE_OPTIONAL = ("height_cm", "egfr_ml_min_1_73m2")
-HEPATIC_COMPONENTS = ("bilirubin_mg_dl", "albumin_g_dl", "inr", "ascites", "encephalopathy")
+UNITS = {
+    "weight": vocab.WEIGHT_UNITS,
+    "height": vocab.HEIGHT_UNITS,
+    "serum_creatinine": vocab.CREATININE_UNITS,
+    "bilirubin": vocab.BILIRUBIN_UNITS,
+    "albumin": vocab.ALBUMIN_UNITS,
+}
+# The unit-bearing quantities, with their legacy fixed-unit field (still accepted) and unit field.
+LEGACY_FIELDS = {
+    "weight": ("weight_kg", "kg", "weight_unit"),
+    "height": ("height_cm", "cm", "height_unit"),
+    "bilirubin": ("bilirubin_mg_dl", "mg/dL", "bilirubin_unit"),
+    "albumin": ("albumin_g_dl", "g/dL", "albumin_unit"),
+}
+
+CG_FIELDS = ("age_years", "sex", "serum_creatinine", "creatinine_unit")  # only the creatinine shape has these
+RENAL_KEYS = (
+    "crcl_ml_min",
+    "dialysis",
+    "age_years",
+    "sex",
+    "weight",
+    "weight_unit",
+    "weight_kg",
+    "height",
+    "height_unit",
+    "height_cm",
+    "serum_creatinine",
+    "creatinine_unit",
+    "egfr_ml_min_1_73m2",
+    "use_estimate",
+)
+HEPATIC_KEYS = (
+    "child_pugh_class",
+    "bilirubin",
+    "bilirubin_unit",
+    "bilirubin_mg_dl",
+    "albumin",
+    "albumin_unit",
+    "albumin_g_dl",
+    "inr",
+    "ascites",
+    "encephalopathy",
+)
 TOP_LEVEL = ("region", "formulation", "indications", "renal", "hepatic", "medications", "conditions")
+
+
+@dataclass(frozen=True)
+class Measure:
+    """A value as entered, with its unit."""
+
+    value: float
+    unit: str
+
+    def __str__(self) -> str:
+        return f"{_fmt(self.value)} {vocab.UNITS_SHOWN.get(self.unit, self.unit)}"
 
 
 @dataclass(frozen=True)
@@ -71,15 +128,28 @@ class RenalEntered:
 
 @dataclass(frozen=True)
 class RenalEstimate:
-    """Values for Cockcroft-Gault, optionally with height (and a lab eGFR) for CKD-EPI beside it."""
+    """What the renal estimates are computed from: Cockcroft-Gault values (age, sex, weight,
+    creatinine) and/or a lab eGFR; height (and weight) add BMI, adjusted weight and de-indexing."""
 
-    age_years: float
-    sex: str
-    weight_kg: float
-    serum_creatinine: float
-    creatinine_unit: str
-    height_cm: float | None = None
+    age_years: float | None = None
+    sex: str | None = None
+    weight: Measure | None = None
+    serum_creatinine: Measure | None = None
+    height: Measure | None = None
     egfr_ml_min_1_73m2: float | None = None
+    use_estimate: str | None = None
+
+    @property
+    def weight_kg(self) -> float | None:
+        return None if self.weight is None else calculators.weight_kg(self.weight.value, self.weight.unit)
+
+    @property
+    def height_cm(self) -> float | None:
+        return None if self.height is None else calculators.height_cm(self.height.value, self.height.unit)
+
+    @property
+    def has_creatinine(self) -> bool:
+        return self.serum_creatinine is not None
 
 
 @dataclass(frozen=True)
@@ -94,8 +164,8 @@ class HepaticClass:
 
 @dataclass(frozen=True)
 class HepaticComponents:
-    bilirubin_mg_dl: float
-    albumin_g_dl: float
+    bilirubin: Measure
+    albumin: Measure
     inr: float
     ascites: str
     encephalopathy: str
@@ -128,28 +198,43 @@ class ParseResult:
 
 class _Errors(dict):
     def add(self, path: str, message: str) -> None:
-        self.setdefault(path, []).append(message)
+        messages = self.setdefault(path, [])
+        if message not in messages:
+            messages.append(message)
 
 
-def _number(value: Any, path: str, limit_key: str, errors: _Errors) -> float | None:
+def _fmt(value: float) -> str:
+    text = f"{value:.2f}".rstrip("0").rstrip(".")
+    return "0" if text == "-0" else text
+
+
+def _is_number(value: Any) -> bool:
+    return not isinstance(value, bool) and isinstance(value, (int, float))
+
+
+def _number(value: Any, path: str, limit: Limit, errors: _Errors) -> float | None:
     """A finite JSON number within its plausible range (bools are not numbers)."""
-    limit = LIMITS[limit_key]
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
+    if not _is_number(value):
         errors.add(path, f"Must be a number. {limit.message()}")
         return None
-    number = float(value)
-    if not math.isfinite(number) or not (limit.low <= number <= limit.high):
+    try:
+        number = float(value)
+    except OverflowError:  # an integer too large for a float
+        errors.add(path, limit.message())
+        return None
+    if not math.isfinite(number) or not limit.contains(number):
         errors.add(path, limit.message())
         return None
     return number
 
 
-def _choice(value: Any, path: str, choices: tuple[str, ...], errors: _Errors, *, what: str) -> str | None:
+def _choice(value: Any, path: str, choices, errors: _Errors, *, what: str) -> str | None:
     if isinstance(value, str):
         for choice in choices:
             if value.strip().casefold() == choice.casefold():
                 return choice
-    errors.add(path, f"Choose {what}: {', '.join(choices)}.")
+    shown = ", ".join(choices)
+    errors.add(path, f"Choose {what}: {shown}.")
     return None
 
 
@@ -159,28 +244,140 @@ def _unknown_keys(data: Mapping, allowed: Collection[str], prefix: str, errors: 
             errors.add(f"{prefix}{key}", f"Unknown field. Allowed here: {', '.join(allowed)}.")
 
 
+def _other_unit(quantity: str, value: Any, unit: str) -> str | None:
+    """The other unit in which ``value`` would be ordinary, if any."""
+    if not _is_number(value):
+        return None
+    try:
+        number = float(value)
+    except OverflowError:
+        return None
+    if not math.isfinite(number):
+        return None
+    for other in UNITS[quantity]:
+        if other != unit and LIMITS[f"{quantity}:{other}"].contains(number):
+            return other
+    return None
+
+
+def _measure(data: Mapping, quantity: str, prefix: str, errors: _Errors) -> Measure | None:
+    """A unit-bearing value given as ``<quantity>`` + ``<quantity>_unit``, or in its legacy fixed-unit
+    field (``weight_kg``). The unit is never assumed."""
+    legacy, legacy_unit, unit_key = LEGACY_FIELDS.get(quantity, (None, None, f"{quantity}_unit"))
+    if quantity == "serum_creatinine":
+        unit_key = "creatinine_unit"
+    path = f"{prefix}{quantity}"
+    has_value = data.get(quantity) is not None
+    has_legacy = legacy is not None and data.get(legacy) is not None
+    if has_value and has_legacy:
+        errors.add(path, f"Give {quantity} with {unit_key}, or {legacy}, not both.")
+        return None
+    if has_legacy:
+        limit = LIMITS[f"{quantity}:{legacy_unit}"]
+        value = _number(data[legacy], f"{prefix}{legacy}", limit, errors)
+        if value is None:
+            other = _other_unit(quantity, data[legacy], legacy_unit)
+            if other:
+                errors.add(
+                    f"{prefix}{legacy}",
+                    f"This looks like a value in {vocab.UNIT_WORDS.get(other, other)}: give {quantity} with"
+                    f" {unit_key} instead.",
+                )
+            return None
+        return Measure(value, legacy_unit)
+    if not has_value:
+        return None
+    unit_value = data.get(unit_key)
+    if unit_value is None:
+        errors.add(
+            f"{prefix}{unit_key}",
+            f"Give the unit of the {quantity.replace('_', ' ')}: {', '.join(UNITS[quantity])}.",
+        )
+        return None
+    unit = _choice(unit_value, f"{prefix}{unit_key}", tuple(UNITS[quantity]), errors, what="a unit")
+    if unit is None:
+        return None
+    value = _number(data[quantity], path, LIMITS[f"{quantity}:{unit}"], errors)
+    if value is None:
+        other = _other_unit(quantity, data[quantity], unit)
+        if other:
+            errors.add(
+                path,
+                f"This looks like a value in {vocab.UNIT_WORDS.get(other, other)}, not"
+                f" {vocab.UNIT_WORDS.get(unit, unit)}: check the value and its unit.",
+            )
+        return None
+    return Measure(value, unit)
+
+
+# ---------------------------------------------------------------- renal
+
+
+def available_estimates(estimate: RenalEstimate) -> list[str]:
+    """The estimate methods this input supports, in the order they are reported."""
+    methods = []
+    if estimate.has_creatinine:
+        methods.append("cockcroft-gault")
+        if adjusted_weight(estimate) is not None:
+            methods.append("cockcroft-gault-adjusted-weight")
+        if estimate.height is not None:
+            methods.append("ckd-epi-2021-deindexed")
+    if estimate.egfr_ml_min_1_73m2 is not None:
+        if estimate.height is not None and estimate.weight is not None:
+            methods.append("egfr-lab-deindexed")
+        else:
+            methods.append("egfr-lab")
+    return methods
+
+
+def adjusted_weight(estimate: RenalEstimate) -> float | None:
+    """Adjusted body weight when height is given and BMI is 30 or more (and weight is above ideal)."""
+    if estimate.height is None or estimate.weight is None or estimate.sex is None:
+        return None
+    weight, height = estimate.weight_kg, estimate.height_cm
+    if calculators.body_mass_index(weight_kg=weight, height_cm=height) < calculators.OBESITY_BMI:
+        return None
+    return calculators.adjusted_body_weight_kg(sex=estimate.sex, height_cm=height, weight_kg=weight)
+
+
+def check_clearance(estimate: RenalEstimate) -> float | None:
+    """The Cockcroft-Gault clearance the plausibility limits apply to: with adjusted weight when it
+    applies (obesity), else with actual weight; None without creatinine."""
+    if not estimate.has_creatinine:
+        return None
+    weight = adjusted_weight(estimate) or estimate.weight_kg
+    return calculators.cockcroft_gault(
+        age_years=estimate.age_years,
+        sex=estimate.sex,
+        weight_kg=weight,
+        serum_creatinine_mg_dl=calculators.creatinine_mg_dl(
+            estimate.serum_creatinine.value, estimate.serum_creatinine.unit
+        ),
+    )
+
+
 def _parse_renal(data: Any, errors: _Errors) -> RenalInput:
     if data is None:
         return None
     if not isinstance(data, Mapping):
-        errors.add("renal", "Must be an object with crcl_ml_min, the Cockcroft-Gault values, or dialysis.")
+        errors.add(
+            "renal",
+            "Must be an object with crcl_ml_min, the Cockcroft-Gault values, a lab eGFR, or dialysis.",
+        )
         return None
-    _unknown_keys(
-        data,
-        ("crcl_ml_min", "dialysis", *RENAL_ESTIMATE_REQUIRED, *RENAL_ESTIMATE_OPTIONAL),
-        "renal.",
-        errors,
-    )
+    _unknown_keys(data, RENAL_KEYS, "renal.", errors)
+    given = {k for k, v in data.items() if v is not None and k in RENAL_KEYS}
 
     dialysis = data.get("dialysis")
     if dialysis is not None and not isinstance(dialysis, bool):
         errors.add("renal.dialysis", "Must be true or false.")
         dialysis = None
+    estimate_keys = given - {"crcl_ml_min", "dialysis"}
     shapes = []
-    if "crcl_ml_min" in data:
+    if "crcl_ml_min" in given:
         shapes.append("a creatinine clearance")
-    if any(k in data for k in (*RENAL_ESTIMATE_REQUIRED, *RENAL_ESTIMATE_OPTIONAL)):
-        shapes.append("values to estimate it (age, sex, weight, creatinine)")
+    if estimate_keys:
+        shapes.append("values to estimate it (age, sex, weight, creatinine or a lab eGFR)")
     if dialysis:
         shapes.append("dialysis")
     if len(shapes) > 1:
@@ -189,67 +386,104 @@ def _parse_renal(data: Any, errors: _Errors) -> RenalInput:
 
     if dialysis:
         return Dialysis()
-    if "crcl_ml_min" in data:
-        crcl = _number(data["crcl_ml_min"], "renal.crcl_ml_min", "crcl_ml_min", errors)
+    if "crcl_ml_min" in given:
+        crcl = _number(data["crcl_ml_min"], "renal.crcl_ml_min", LIMITS["crcl_ml_min"], errors)
         return None if crcl is None else RenalEntered(crcl_ml_min=crcl)
-    if not shapes:
+    if not estimate_keys:
         return None  # {} or {"dialysis": false}: renal function not given
+    return _parse_estimate(data, given, errors)
 
-    missing = [k for k in RENAL_ESTIMATE_REQUIRED if data.get(k) is None]
-    for key in missing:
-        errors.add(f"renal.{key}", "Required to estimate creatinine clearance (Cockcroft-Gault).")
+
+def _parse_estimate(data: Mapping, given: set[str], errors: _Errors) -> RenalEstimate | None:
     before = len(errors)
-    age = (
-        _number(data["age_years"], "renal.age_years", "age_years", errors)
-        if "age_years" not in missing
-        else None
-    )
-    weight = (
-        _number(data["weight_kg"], "renal.weight_kg", "weight_kg", errors)
-        if "weight_kg" not in missing
-        else None
-    )
-    sex = (
-        _choice(data["sex"], "renal.sex", SEXES, errors, what="the sex used by the formula")
-        if "sex" not in missing
-        else None
-    )
-    unit = None
-    if "creatinine_unit" not in missing:
-        unit = _choice(
-            data["creatinine_unit"], "renal.creatinine_unit", CREATININE_UNITS, errors, what="a unit"
+    # The creatinine (Cockcroft-Gault) shape, unless a lab eGFR is all there is to go on.
+    if given & set(CG_FIELDS) or "egfr_ml_min_1_73m2" not in given:
+        required = {
+            "age_years": ("age_years",),
+            "sex": ("sex",),
+            "weight": ("weight", "weight_kg"),
+            "serum_creatinine": ("serum_creatinine",),
+        }
+        for name, keys in required.items():
+            if not given & set(keys):
+                errors.add(f"renal.{name}", "Required to estimate creatinine clearance (Cockcroft-Gault).")
+    age = sex = None
+    if "age_years" in given:
+        age = _number(data["age_years"], "renal.age_years", LIMITS["age_years"], errors)
+    if "sex" in given:
+        sex = _choice(
+            data["sex"], "renal.sex", tuple(vocab.SEXES), errors, what="the sex used by the formula"
         )
-    scr = None
-    if "serum_creatinine" not in missing and unit is not None:
-        scr = _number(data["serum_creatinine"], "renal.serum_creatinine", f"serum_creatinine:{unit}", errors)
-        if scr is None and _looks_like_other_unit(data["serum_creatinine"], unit):
-            other = "umol/L" if unit == "mg/dL" else "mg/dL"
-            errors.add("renal.serum_creatinine", f"This looks like a value in {other}: check the unit.")
-    height = egfr = None
-    if data.get("height_cm") is not None:
-        height = _number(data["height_cm"], "renal.height_cm", "height_cm", errors)
-    if data.get("egfr_ml_min_1_73m2") is not None:
-        egfr = _number(data["egfr_ml_min_1_73m2"], "renal.egfr_ml_min_1_73m2", "egfr_ml_min_1_73m2", errors)
-        if data.get("height_cm") is None:
-            errors.add("renal.height_cm", "Give the height to de-index the lab eGFR by body-surface area.")
-    if missing or len(errors) > before:
+    weight = _measure(data, "weight", "renal.", errors)
+    height = _measure(data, "height", "renal.", errors)
+    creatinine = _measure(data, "serum_creatinine", "renal.", errors)
+    egfr = None
+    if "egfr_ml_min_1_73m2" in given:
+        egfr = _number(
+            data["egfr_ml_min_1_73m2"], "renal.egfr_ml_min_1_73m2", LIMITS["egfr_ml_min_1_73m2"], errors
+        )
+    use = None
+    if "use_estimate" in given:
+        use = _choice(
+            data["use_estimate"], "renal.use_estimate", vocab.ESTIMATE_METHODS, errors, what="an estimate"
+        )
+    if weight is not None and height is not None:
+        bmi = calculators.body_mass_index(
+            weight_kg=calculators.weight_kg(weight.value, weight.unit),
+            height_cm=calculators.height_cm(height.value, height.unit),
+        )
+        if not BMI_LIMIT.contains(bmi):
+            message = (
+                f"Weight {weight} with height {height} gives a body-mass index of {bmi:.1f} kg/m², outside"
+                f" {BMI_LIMIT.low:g}–{BMI_LIMIT.high:g}: check both values and their units"
+                " (weight in kg or lb, height in cm or in)."
+            )
+            errors.add("renal." + ("weight_kg" if "weight_kg" in given else "weight"), message)
+            errors.add("renal." + ("height_cm" if "height_cm" in given else "height"), message)
+    if len(errors) > before:
         return None
-    return RenalEstimate(
+    estimate = RenalEstimate(
         age_years=age,
         sex=sex,
-        weight_kg=weight,
-        serum_creatinine=scr,
-        creatinine_unit=unit,
-        height_cm=height,
+        weight=weight,
+        serum_creatinine=creatinine,
+        height=height,
         egfr_ml_min_1_73m2=egfr,
+        use_estimate=use,
     )
+    clearance = check_clearance(estimate)
+    if clearance is not None and clearance > CALCULATED_CRCL_MAX:
+        message = (
+            f"Creatinine {estimate.serum_creatinine} gives a Cockcroft-Gault clearance of"
+            f" {clearance:.0f} mL/min,"
+            f" above the plausible {CALCULATED_CRCL_MAX:g} mL/min: check the creatinine value and its unit"
+            " (mg/dL or µmol/L)."
+        )
+        other = _other_unit("serum_creatinine", creatinine.value, creatinine.unit)
+        if other:
+            message += (
+                f" {_fmt(creatinine.value)} would be ordinary in {vocab.UNITS_SHOWN.get(other, other)}."
+            )
+        errors.add("renal.serum_creatinine", message)
+        return None
+    if use is not None and use not in available_estimates(estimate):
+        available = ", ".join(available_estimates(estimate)) or "none"
+        errors.add(
+            "renal.use_estimate",
+            f"“{use}” is not among this patient's estimates ({available}); it needs "
+            + {
+                "cockcroft-gault": "the creatinine values.",
+                "cockcroft-gault-adjusted-weight": "height, and a BMI of 30 kg/m² or more.",
+                "ckd-epi-2021-deindexed": "the creatinine values and the height.",
+                "egfr-lab": "a lab eGFR without weight and height.",
+                "egfr-lab-deindexed": "a lab eGFR with weight and height.",
+            }[use],
+        )
+        return None
+    return estimate
 
 
-def _looks_like_other_unit(value: Any, unit: str) -> bool:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        return False
-    other = LIMITS["serum_creatinine:umol/L" if unit == "mg/dL" else "serum_creatinine:mg/dL"]
-    return other.low <= value <= other.high
+# ---------------------------------------------------------------- hepatic
 
 
 def _parse_hepatic(data: Any, errors: _Errors) -> HepaticInput:
@@ -258,9 +492,10 @@ def _parse_hepatic(data: Any, errors: _Errors) -> HepaticInput:
     if not isinstance(data, Mapping):
         errors.add("hepatic", "Must be an object with child_pugh_class or the five Child-Pugh components.")
         return None
-    _unknown_keys(data, ("child_pugh_class", *HEPATIC_COMPONENTS), "hepatic.", errors)
-    has_class = data.get("child_pugh_class") is not None
-    has_components = any(data.get(k) is not None for k in HEPATIC_COMPONENTS)
+    _unknown_keys(data, HEPATIC_KEYS, "hepatic.", errors)
+    given = {k for k, v in data.items() if v is not None and k in HEPATIC_KEYS}
+    has_class = "child_pugh_class" in given
+    has_components = bool(given - {"child_pugh_class"})
     if has_class and has_components:
         errors.add("hepatic", "Give either the Child-Pugh class or its components, not both.")
         return None
@@ -268,7 +503,7 @@ def _parse_hepatic(data: Any, errors: _Errors) -> HepaticInput:
         cls = _choice(
             data["child_pugh_class"],
             "hepatic.child_pugh_class",
-            CHILD_PUGH_CLASSES,
+            tuple(vocab.CHILD_PUGH_CLASSES),
             errors,
             what="a Child-Pugh class",
         )
@@ -276,24 +511,38 @@ def _parse_hepatic(data: Any, errors: _Errors) -> HepaticInput:
     if not has_components:
         return None
     before = len(errors)
-    values: dict[str, Any] = {}
-    for key in HEPATIC_COMPONENTS:
-        if data.get(key) is None:
+    required = {
+        "bilirubin": ("bilirubin", "bilirubin_mg_dl"),
+        "albumin": ("albumin", "albumin_g_dl"),
+        "inr": ("inr",),
+        "ascites": ("ascites",),
+        "encephalopathy": ("encephalopathy",),
+    }
+    for name, keys in required.items():
+        if not given & set(keys):
             errors.add(
-                f"hepatic.{key}", "Required to calculate the Child-Pugh score (or give the class instead)."
+                f"hepatic.{name}", "Required to calculate the Child-Pugh score (or give the class instead)."
             )
-    for key in ("bilirubin_mg_dl", "albumin_g_dl", "inr"):
-        if data.get(key) is not None:
-            values[key] = _number(data[key], f"hepatic.{key}", key, errors)
-    if data.get("ascites") is not None:
-        values["ascites"] = _choice(data["ascites"], "hepatic.ascites", ASCITES, errors, what="ascites")
-    if data.get("encephalopathy") is not None:
-        values["encephalopathy"] = _choice(
-            data["encephalopathy"], "hepatic.encephalopathy", ENCEPHALOPATHY, errors, what="encephalopathy"
+    bilirubin = _measure(data, "bilirubin", "hepatic.", errors)
+    albumin = _measure(data, "albumin", "hepatic.", errors)
+    inr = _number(data["inr"], "hepatic.inr", LIMITS["inr"], errors) if "inr" in given else None
+    ascites = encephalopathy = None
+    if "ascites" in given:
+        ascites = _choice(data["ascites"], "hepatic.ascites", tuple(vocab.ASCITES), errors, what="ascites")
+    if "encephalopathy" in given:
+        encephalopathy = _choice(
+            data["encephalopathy"],
+            "hepatic.encephalopathy",
+            tuple(vocab.ENCEPHALOPATHY),
+            errors,
+            what="encephalopathy",
         )
     if len(errors) > before:
         return None
-    return HepaticComponents(**values)
+    return HepaticComponents(bilirubin, albumin, inr, ascites, encephalopathy)
+
+
+# ---------------------------------------------------------------- the request
 
 
 def _string_list(data: Any, path: str, errors: _Errors) -> list[str] | None:
@@ -311,8 +560,12 @@ def _string_list(data: Any, path: str, errors: _Errors) -> list[str] | None:
     return items
 
 
-def parse_request(data: Any, *, known_indications: Collection[str]) -> ParseResult:
-    """Validate the API-shaped input; return factors, or errors keyed by field path."""
+def parse_request(
+    data: Any, *, known_indications: Collection[str], known_conditions: Collection[str]
+) -> ParseResult:
+    """Validate the API-shaped input; return factors, or errors keyed by field path.
+
+    ``known_indications`` and ``known_conditions`` are the slugs of the catalogue in use."""
     errors = _Errors()
     if not isinstance(data, Mapping):
         errors.add("body", "The request body must be a JSON object.")
@@ -321,11 +574,16 @@ def parse_request(data: Any, *, known_indications: Collection[str]) -> ParseResu
 
     region = "us"
     if data.get("region") is not None:
-        region = _choice(data["region"], "region", REGIONS, errors, what="a labelling region") or region
+        region = (
+            _choice(data["region"], "region", tuple(vocab.REGIONS), errors, what="a labelling region")
+            or region
+        )
     formulation = "ir"
     if data.get("formulation") is not None:
         formulation = (
-            _choice(data["formulation"], "formulation", FORMULATIONS, errors, what="a formulation")
+            _choice(
+                data["formulation"], "formulation", tuple(vocab.FORMULATIONS), errors, what="a formulation"
+            )
             or formulation
         )
     if region == "eu" and formulation == "xr":
@@ -339,7 +597,7 @@ def parse_request(data: Any, *, known_indications: Collection[str]) -> ParseResu
         if slug not in known_indications:
             errors.add(
                 f"indications[{i}]",
-                f"Unknown indication “{slug}”. Known: {', '.join(sorted(known_indications))}.",
+                f"Unknown indication “{slug[:60]}”. Known: {', '.join(sorted(known_indications))}.",
             )
 
     medications = _string_list(data.get("medications"), "medications", errors) or []
@@ -353,9 +611,10 @@ def parse_request(data: Any, *, known_indications: Collection[str]) -> ParseResu
 
     conditions = _string_list(data.get("conditions"), "conditions", errors) or []
     for i, condition in enumerate(conditions):
-        if condition not in CONDITIONS:
+        if condition not in known_conditions:
             errors.add(
-                f"conditions[{i}]", f"Unknown condition “{condition}”. Known: {', '.join(CONDITIONS)}."
+                f"conditions[{i}]",
+                f"Unknown condition “{condition[:60]}”. Known: {', '.join(known_conditions)}.",
             )
 
     renal = _parse_renal(data.get("renal"), errors)

@@ -1,0 +1,558 @@
+"""The one presentation step: what every door shows, built once from an Assessment.
+
+``present(assessment, catalogue)`` turns the engine's result into plain view objects: the dose box
+with its verdict words, the renal estimates and what each would give, labels of bands (with the
+catalogue's own numbers), conditions and classes, flag and indication cards with their sources,
+study citations, and the "for this patient" notes. The intake page, the summary sheet, its PDF, the
+JSON serialiser and the EHR cards render these; none formats clinical text of its own.
+
+Pure like the engine: no Django, no I/O, no clock.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from . import calculators
+from . import vocabulary as vocab
+from .assess import Assessment, Flag, IndicationResult, labelled_dose
+from .catalogue import Catalogue, FlagText, RenalRule, Study
+from .factors import HepaticComponents, RenalEstimate
+from .medications import MedicationMatch
+from .renal import Estimate, RenalResult
+
+
+@dataclass(frozen=True)
+class Link:
+    label: str
+    url: str
+
+
+def links(sources) -> tuple[Link, ...]:
+    return tuple(Link(s.label, s.url) for s in sources if s is not None)
+
+
+def mg(value: float | None) -> str:
+    if value is None:
+        return "none"
+    text = f"{value:.1f}".rstrip("0").rstrip(".")
+    return f"{text} mg/day"
+
+
+def number(value: float | None, digits: int = 1) -> str:
+    if value is None:
+        return "—"
+    text = f"{value + 0.0:.{digits}f}"
+    return text
+
+
+def study_citation(study: Study) -> str:
+    """ "Ghaleiha 2013, J Psychiatr Res 47:175": the one place a study citation is written."""
+    head = f"{study.first_author} {study.year}" if study.year else study.first_author
+    return f"{head}, {study.citation}" if study.citation else head
+
+
+def range_text(rule: RenalRule) -> str:
+    """A renal rule's range in words, from the catalogue's numbers ("5 to under 30 mL/min")."""
+    low, high = (
+        f"{rule.crcl_min_ml_min:g}",
+        None if rule.crcl_max_ml_min is None else f"{rule.crcl_max_ml_min:g}",
+    )
+    if high is None:
+        return f"{low} mL/min or more" if rule.lower_inclusive else f"above {low} mL/min"
+    upper = f"{high}" if rule.upper_inclusive else f"under {high}"
+    if rule.crcl_min_ml_min == 0 and rule.lower_inclusive:
+        return f"{'up to ' + high if rule.upper_inclusive else 'under ' + high} mL/min"
+    lower = low if rule.lower_inclusive else f"above {low}"
+    return f"{lower} to {upper} mL/min"
+
+
+def band_label(band: str, rule: RenalRule | None, *, dialysis: bool = False) -> str:
+    words = vocab.BANDS.get(band, "unknown")
+    if rule is None:
+        return words
+    if dialysis:
+        return f"{words} (on dialysis)"
+    return f"{words} (CrCl {range_text(rule)})"
+
+
+# ---------------------------------------------------------------- views
+
+
+@dataclass(frozen=True)
+class NoteView:
+    text: str
+    sources: tuple[Link, ...]
+
+
+@dataclass(frozen=True)
+class FormulaView:
+    name: str
+    formula: str
+    source: Link
+
+
+@dataclass(frozen=True)
+class EstimateLine:
+    method: str
+    label: str
+    value: str  # "26.1 mL/min"
+    band: str
+    band_label: str
+    used: bool
+    gives: str  # what the labelled regimen would be at this estimate ("" when no dose may be shown)
+
+
+@dataclass(frozen=True)
+class DoseBox:
+    verdict: str
+    verdict_label: str
+    heading: str
+    tone: str  # standard | unconfirmed | adjusted | caution | stop
+    confirmation: str  # "" when renal function is confirmed, else why the dose is not confirmed
+    formulation_label: str
+    shows_dose: bool
+    regimen: str
+    start: str
+    maximum: str
+    titration: str
+    reasons: tuple[str, ...]  # the titles of the flags behind the verdict, most restrictive first
+    renal_line: str
+    renal_inputs: str  # the patient values behind it ("80 y, female, 60 kg, creatinine 1.4 mg/dL")
+    renal_choice: str
+    estimates: tuple[EstimateLine, ...]
+    hepatic_line: str
+    basis: tuple[NoteView, ...]
+
+
+@dataclass(frozen=True)
+class FlagView:
+    code: str
+    severity: str
+    severity_label: str
+    icon: str
+    title: str
+    detail: str
+    triggers: tuple[str, ...]
+    sources: tuple[Link, ...]
+    verdict: str
+
+
+@dataclass(frozen=True)
+class MedicationLine:
+    entered: str
+    recognised: bool
+    recognised_as: str  # "sertraline (SSRI; ...)" or "" when nothing was recognised
+    unrecognised: tuple[tuple[str, tuple[str, ...]], ...]  # (text, did-you-mean names)
+
+
+@dataclass(frozen=True)
+class StudyView:
+    citation: str
+    label: str  # for reference lists (same as citation)
+    url: str
+    design: str
+    design_label: str
+    participants: int | None
+    dose: str
+    duration: str
+    result: str
+    result_label: str
+    finding: str
+
+
+@dataclass(frozen=True)
+class IndicationCard:
+    slug: str
+    name: str
+    status: str
+    status_label: str
+    category: str
+    role_label: str
+    strength: str
+    strength_label: str
+    efficacy_label: str
+    recommendation_label: str
+    summary: str
+    mechanism_rationale: str
+    notes: tuple[str, ...]  # what this patient's data mean for this indication
+    dose_studied: str
+    dose_studied_range: str  # "10–20 mg/day" or ""
+    studied_above_cap: str  # the note when studied above this patient's maximum, else ""
+    caveats: tuple[NoteView, ...]
+    studies: tuple[StudyView, ...]
+    sources: tuple[Link, ...]
+    last_reviewed: str
+    next_review_due: str
+    review_overdue: FlagView | None
+    in_focus: bool
+
+
+@dataclass(frozen=True)
+class Presentation:
+    catalogue_version: str
+    region: str
+    region_label: str
+    formulation_label: str
+    dose: DoseBox
+    flags: tuple[FlagView, ...]
+    counts: dict[str, int]  # severity -> number of flags
+    medications: tuple[MedicationLine, ...]
+    conditions: tuple[str, ...]  # labels
+    indications_in_focus: tuple[str, ...]  # names
+    missing: tuple[str, ...]
+    indications: tuple[IndicationCard, ...]
+    formulas: tuple[FormulaView, ...]
+    status_line: str
+
+    @property
+    def focused(self) -> bool:
+        return bool(self.indications_in_focus)
+
+
+# ---------------------------------------------------------------- building
+
+
+def _flag_view(flag: Flag | FlagText, triggers: tuple[str, ...] = ()) -> FlagView:
+    return FlagView(
+        code=flag.code,
+        severity=flag.severity,
+        severity_label=vocab.SEVERITIES.get(flag.severity, flag.severity.title()),
+        icon=vocab.SEVERITY_ICONS.get(flag.severity, "•"),
+        title=flag.title,
+        detail=flag.detail,
+        triggers=getattr(flag, "triggers", triggers),
+        sources=links(flag.sources),
+        verdict=flag.verdict,
+    )
+
+
+def _gives(assessment: Assessment, estimate: Estimate) -> str:
+    if assessment.dose.verdict in vocab.NO_DOSE_VERDICTS:
+        return ""
+    dose = labelled_dose(assessment.dose.labelled, estimate.rule)
+    if dose.max_mg_per_day is None:
+        return "no labelled dose"
+    return f"{dose.regimen} (maximum {mg(dose.max_mg_per_day)})"
+
+
+def _estimate_lines(assessment: Assessment) -> tuple[EstimateLine, ...]:
+    renal = assessment.renal
+    lines = []
+    for estimate in renal.estimates:
+        lines.append(
+            EstimateLine(
+                method=estimate.method,
+                label=vocab.RENAL_METHODS[estimate.method],
+                value=_clearance_text(estimate),
+                band=estimate.band,
+                band_label=band_label(estimate.band, estimate.rule),
+                used=estimate is renal.used,
+                gives=_gives(assessment, estimate),
+            )
+        )
+    return tuple(lines)
+
+
+def _clearance_text(estimate: Estimate) -> str:
+    """ "29.97 mL/min": as many decimals as the shown value needs (never across a band edge)."""
+    shown = estimate.shown
+    digits = next((d for d in (1, 2, 3) if round(shown, d) == shown), 3)
+    per = " per 1.73 m²" if estimate.method == "egfr-lab" else ""
+    return f"{number(shown, digits)} mL/min{per}"
+
+
+def _renal_line(renal: RenalResult) -> str:
+    if not renal.given:
+        return "not given"
+    if renal.method == "dialysis":
+        return f"on dialysis: {band_label(renal.band, renal.rule, dialysis=True)}"
+    used = renal.used
+    method = vocab.RENAL_METHODS[used.method]
+    return f"CrCl {_clearance_text(used)} ({method}): {band_label(used.band, used.rule)}"
+
+
+def _renal_inputs(assessment: Assessment) -> str:
+    inputs = assessment.factors.renal
+    if not isinstance(inputs, RenalEstimate):
+        return ""
+    parts = []
+    if inputs.has_creatinine:
+        parts.append(
+            f"{number(inputs.age_years, 0)} y, {inputs.sex}, {inputs.weight},"
+            f" creatinine {inputs.serum_creatinine}"
+        )
+    elif inputs.weight is not None:
+        parts.append(f"weight {inputs.weight}")
+    if inputs.height is not None:
+        parts.append(f"height {inputs.height}")
+    if assessment.renal.bmi is not None:
+        parts.append(f"BMI {assessment.renal.bmi:.1f} kg/m²")
+    if inputs.egfr_ml_min_1_73m2 is not None:
+        parts.append(f"lab eGFR {inputs.egfr_ml_min_1_73m2:g} mL/min/1.73 m²")
+    return "; ".join(parts)
+
+
+def _renal_choice(renal: RenalResult) -> str:
+    if renal.chosen_by == "conservative":
+        return "The estimates disagree or differ: the dose follows the lowest, the most conservative."
+    if renal.chosen_by == "clinician":
+        return "The dose follows the estimate the clinician chose."
+    return ""
+
+
+def _confirmation(assessment: Assessment, flags: tuple[FlagView, ...]) -> str:
+    if assessment.dose.renal_confirmed:
+        return ""
+    if not assessment.renal.given:
+        return "Dose not confirmed: renal function not given"
+    unconfirmed = [f.title for f in flags if f.verdict == "unconfirmed"]
+    return "Dose not confirmed: " + (unconfirmed[0] if unconfirmed else "renal function unclear")
+
+
+HEADINGS = {
+    "standard": "Standard labelled dose",
+    "adjusted": "Dose adjusted for this patient",
+    "caution": "Use with caution",
+    "not-recommended": "Not recommended for this patient: no dose",
+    "no-labelled-dose": "No labelled dose for this patient",
+}
+TONES = {
+    "standard": "standard",
+    "unconfirmed": "unconfirmed",
+    "adjusted": "adjusted",
+    "caution": "caution",
+    "not-recommended": "stop",
+    "no-labelled-dose": "stop",
+}
+
+
+def _dose_box(assessment: Assessment, flags: tuple[FlagView, ...]) -> DoseBox:
+    dose = assessment.dose
+    confirmation = _confirmation(assessment, flags)
+    heading = confirmation if dose.verdict == "unconfirmed" else HEADINGS[dose.verdict]
+    by_code = {f.code: f for f in flags}
+    reasons = tuple(by_code[c].title for c in dose.verdict_reasons if c in by_code)
+    hepatic = assessment.hepatic
+    if hepatic.child_pugh_class:
+        hepatic_line = vocab.CHILD_PUGH_CLASSES[hepatic.child_pugh_class]
+        if hepatic.child_pugh_score is not None:
+            hepatic_line += f", score {hepatic.child_pugh_score}"
+    else:
+        hepatic_line = "not given"
+    shows_dose = dose.max_mg_per_day is not None
+    return DoseBox(
+        verdict=dose.verdict,
+        verdict_label=vocab.VERDICTS[dose.verdict],
+        heading=heading,
+        tone=TONES[dose.verdict],
+        confirmation="" if dose.verdict == "unconfirmed" else confirmation,
+        formulation_label=vocab.FORMULATIONS[dose.formulation],
+        shows_dose=shows_dose,
+        regimen=dose.regimen,
+        start=mg(dose.start_mg_per_day) if shows_dose else "none",
+        maximum=mg(dose.max_mg_per_day) if shows_dose else "none",
+        titration=dose.titration,
+        reasons=reasons,
+        renal_line=_renal_line(assessment.renal),
+        renal_inputs=_renal_inputs(assessment),
+        renal_choice=_renal_choice(assessment.renal),
+        estimates=_estimate_lines(assessment) if len(assessment.renal.estimates) > 1 else (),
+        hepatic_line=hepatic_line,
+        basis=tuple(NoteView(n.text, links(n.sources)) for n in dose.basis),
+    )
+
+
+def _classes(catalogue: Catalogue, drug) -> str:
+    return ", ".join(catalogue.class_names.get(c, c) for c in drug.classes) or "no labelled interaction"
+
+
+def _medication_line(match: MedicationMatch, catalogue: Catalogue) -> MedicationLine:
+    unrecognised = tuple((u.text, u.suggestions) for u in match.unrecognised)
+    if not match.recognised:
+        return MedicationLine(match.entered, False, "", unrecognised)
+    parts = "; ".join(f"{d.name} ({_classes(catalogue, d)})" for d in match.drugs)
+    if match.product is not None:
+        recognised_as = f"{match.product.name}: {parts}"
+    else:
+        recognised_as = parts
+    return MedicationLine(match.entered, True, recognised_as, unrecognised)
+
+
+def _studied(result: IndicationResult) -> str:
+    span = result.indication.dose_studied_range
+    if span is None:
+        return ""
+    low, high = span
+    return f"{low}–{high} mg/day" if low != high else f"{high} mg/day"
+
+
+def _indication_card(
+    result: IndicationResult, assessment: Assessment, catalogue: Catalogue
+) -> IndicationCard:
+    ind = result.indication
+    region = assessment.region
+    notes = []
+    if result.augmenting is not None:
+        class_name = catalogue.class_names.get(ind.augments_class, ind.augments_class)
+        if result.augmenting:
+            names = ", ".join(
+                m.label(d) for m in result.augmenting for d in m.drugs if ind.augments_class in d.classes
+            )
+            notes.append(
+                f"{class_name} listed ({names}): the evidence is for adding memantine to this class."
+            )
+        else:
+            text = catalogue.standard_flag("augmentation-without-ssri", region)
+            notes.append(text.title if text else f"No {class_name} listed.")
+    above = ""
+    if result.studied_above_cap:
+        text = catalogue.standard_flag("studied-dose-above-cap", region)
+        cap = assessment.dose.ir_equivalent_max
+        title = text.title if text else "Studied above this patient's maximum dose"
+        above = f"{title} Studied at {_studied(result)}; this patient's maximum is {mg(cap)}."
+        notes.append(above)
+    sources = list(ind.sources)
+    return IndicationCard(
+        slug=ind.slug,
+        name=ind.name,
+        status=ind.status,
+        status_label=vocab.STATUSES.get(ind.status, ind.status),
+        category=ind.category,
+        role_label=vocab.ROLES.get(ind.therapeutic_role, ind.therapeutic_role),
+        strength=ind.evidence.strength,
+        strength_label=vocab.STRENGTHS.get(ind.evidence.strength, ind.evidence.strength),
+        efficacy_label=vocab.EFFICACY.get(ind.evidence.efficacy, ind.evidence.efficacy),
+        recommendation_label=vocab.RECOMMENDATIONS.get(
+            ind.evidence.recommendation, ind.evidence.recommendation
+        ),
+        summary=ind.evidence_summary,
+        mechanism_rationale=ind.mechanism_rationale,
+        notes=tuple(notes),
+        dose_studied=ind.dose_studied,
+        dose_studied_range=_studied(result),
+        studied_above_cap=above,
+        caveats=tuple(NoteView(c.text, links([c.source] if c.source else sources)) for c in ind.caveats),
+        studies=tuple(
+            StudyView(
+                citation=study_citation(s),
+                label=study_citation(s),
+                url=s.url,
+                design=s.design,
+                design_label=vocab.STUDY_DESIGNS.get(s.design, s.design),
+                participants=s.participants,
+                dose=s.dose,
+                duration=s.duration,
+                result=s.result,
+                result_label=vocab.STUDY_RESULTS.get(s.result, s.result),
+                finding=s.finding,
+            )
+            for s in ind.studies
+        ),
+        sources=links(sources),
+        last_reviewed=ind.last_reviewed,
+        next_review_due=ind.next_review_due,
+        review_overdue=_flag_view(result.review_overdue) if result.review_overdue else None,
+        in_focus=result.in_focus,
+    )
+
+
+def _formulas(assessment: Assessment) -> tuple[FormulaView, ...]:
+    methods = {e.method for e in assessment.renal.estimates}
+    chosen = []
+    if "cockcroft-gault" in methods:
+        chosen.append(calculators.COCKCROFT_GAULT)
+    if "cockcroft-gault-adjusted-weight" in methods:
+        chosen.append(calculators.COCKCROFT_GAULT_ADJUSTED)
+    if methods & {"ckd-epi-2021-deindexed", "egfr-lab-deindexed"}:
+        chosen.append(calculators.CKD_EPI_2021)
+    views = [FormulaView(m.name, m.formula, Link(m.source_label, m.source_url)) for m in chosen]
+    if isinstance(assessment.factors.hepatic, HepaticComponents):
+        m = calculators.CHILD_PUGH
+        views.append(
+            FormulaView(
+                m.name, f"{m.formula}. {calculators.ALBUMIN_BAND_NOTE}", Link(m.source_label, m.source_url)
+            )
+        )
+    return tuple(views)
+
+
+def _status_line(dose: DoseBox, flags: tuple[FlagView, ...]) -> str:
+    text = f"Assessment updated: {dose.heading}"
+    if dose.shows_dose:
+        text += f", {dose.regimen}"
+    text += f"; {len(flags)} flag{'s' if len(flags) != 1 else ''}"
+    if flags:
+        text += f", first: {flags[0].severity_label}, {flags[0].title}"
+    return text + "."
+
+
+def present(assessment: Assessment, catalogue: Catalogue) -> Presentation:
+    flags = tuple(_flag_view(f) for f in assessment.flags)
+    dose = _dose_box(assessment, flags)
+    factors = assessment.factors
+    counts = {severity: sum(1 for f in flags if f.severity == severity) for severity in vocab.SEVERITIES}
+    return Presentation(
+        catalogue_version=assessment.catalogue_version,
+        region=assessment.region,
+        region_label=vocab.REGIONS[assessment.region],
+        formulation_label=vocab.FORMULATIONS[assessment.formulation],
+        dose=dose,
+        flags=flags,
+        counts=counts,
+        medications=tuple(_medication_line(m, catalogue) for m in assessment.medications),
+        conditions=tuple(
+            catalogue.conditions_by_slug[c].label if c in catalogue.conditions_by_slug else c
+            for c in factors.conditions
+        ),
+        indications_in_focus=tuple(
+            catalogue.indications_by_slug[s].name
+            for s in factors.indications
+            if s in catalogue.indications_by_slug
+        ),
+        missing=tuple(m.message for m in assessment.inputs_missing),
+        indications=tuple(_indication_card(r, assessment, catalogue) for r in assessment.indications),
+        formulas=_formulas(assessment),
+        status_line=_status_line(dose, flags),
+    )
+
+
+class References:
+    """Numbers sources in the order a printed document first cites them."""
+
+    def __init__(self) -> None:
+        self.items: list[Link] = []
+        self._numbers: dict[str, int] = {}
+
+    def number(self, label: str, url: str) -> int:
+        if url not in self._numbers:
+            self.items.append(Link(label, url))
+            self._numbers[url] = len(self.items)
+        return self._numbers[url]
+
+    def cite(self, *groups) -> str:
+        """ "[1, 2]" for any mix of links, sources and studies (anything with a label and a url)."""
+        numbers: list[int] = []
+        for group in groups:
+            items = group if isinstance(group, (list, tuple)) else [group]
+            for item in items:
+                if item is None:
+                    continue
+                n = self.number(item.label, item.url)
+                if n not in numbers:
+                    numbers.append(n)
+        return f"[{', '.join(map(str, numbers))}]" if numbers else ""
+
+
+__all__ = [
+    "DoseBox",
+    "FlagView",
+    "IndicationCard",
+    "Link",
+    "Presentation",
+    "References",
+    "band_label",
+    "present",
+    "range_text",
+    "study_citation",
+]
