@@ -12,12 +12,11 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 
-from .engine import assess, parse_request
+from .engine import assess, parse_request, present
 from .models import CatalogueRelease
+from .serializers import assessment_json
 from .snapshot import catalogue_for_release, published_catalogue
 from .summary import pdf_response, render_summary_html
-
-API_VERSION = "1"
 
 
 class ApiError(Exception):
@@ -83,31 +82,32 @@ def assessment_from_request(request):
     catalogue = catalogue_for_request(request)
     if catalogue is None:
         raise ApiError(503, {"catalogue": ["No catalogue release has been published yet."]})
-    result = parse_request(data, known_indications=catalogue.indications_by_slug)
+    result = parse_request(
+        data, known_indications=catalogue.indications_by_slug, known_conditions=catalogue.conditions_by_slug
+    )
     if not result.ok:
         raise ApiError(400, result.errors)
-    return assess(result.factors, catalogue, today=timezone.localdate())
+    assessment = assess(result.factors, catalogue, today=timezone.localdate())
+    return assessment, present(assessment, catalogue)
 
 
 @csrf_exempt
 @never_cache
 def assess_view(request) -> HttpResponse:
     try:
-        assessment = assessment_from_request(request)
+        assessment, view = assessment_from_request(request)
     except ApiError as error:
         return error.response()
-    return JsonResponse(
-        {"api_version": API_VERSION, **assessment.as_dict()}, json_dumps_params={"ensure_ascii": False}
-    )
+    return JsonResponse(assessment_json(assessment, view), json_dumps_params={"ensure_ascii": False})
 
 
 @csrf_exempt
 @never_cache
 def summary_pdf_view(request) -> HttpResponse:
     try:
-        assessment = assessment_from_request(request)
+        assessment, view = assessment_from_request(request)
     except ApiError as error:
         return error.response()
     paper = request.GET.get("paper", "")
-    html = render_summary_html(request, assessment=assessment, paper=paper, for_pdf=True)
+    html = render_summary_html(request, assessment=assessment, view=view, paper=paper, for_pdf=True)
     return pdf_response(html, assessment=assessment)

@@ -1,7 +1,8 @@
 """The intake form. It checks only what a web form must (numbers are numbers, choices are choices),
 turns the answers into the JSON shape of the public API and hands them to the engine's
 ``parse_request``, the single source of truth for what is valid. Its errors come back beside the
-field they concern."""
+field they concern. Its vocabularies come from the engine (regions, units, estimates) and from the
+catalogue (indications, conditions, the tick boxes of drug classes)."""
 
 from __future__ import annotations
 
@@ -11,18 +12,9 @@ from crispy_forms.helper import FormHelper
 from crispy_forms.layout import HTML, Div, Field, Fieldset, Layout
 from django import forms
 
+from .engine import vocabulary as vocab
 from .engine.catalogue import Catalogue
-from .engine.factors import ASCITES, LIMITS, PatientFactors, parse_request
-from .models import Condition
-
-SSRI_SHORTCUTS = (
-    ("sertraline", "Sertraline (Zoloft, Lustral)"),
-    ("escitalopram", "Escitalopram (Lexapro, Cipralex)"),
-    ("fluoxetine", "Fluoxetine (Prozac)"),
-    ("fluvoxamine", "Fluvoxamine (Luvox, Faverin)"),
-    ("paroxetine", "Paroxetine (Paxil, Seroxat)"),
-    ("citalopram", "Citalopram (Celexa, Cipramil)"),
-)
+from .engine.factors import LIMITS, PatientFactors, parse_request
 
 # Where an engine error path is shown on the form.
 ERROR_FIELD = {
@@ -33,31 +25,48 @@ ERROR_FIELD = {
     "renal.dialysis": "dialysis",
     "renal.age_years": "age_years",
     "renal.sex": "sex",
-    "renal.weight_kg": "weight_kg",
+    "renal.weight": "weight",
+    "renal.weight_kg": "weight",
+    "renal.weight_unit": "weight_unit",
+    "renal.height": "height",
+    "renal.height_cm": "height",
+    "renal.height_unit": "height_unit",
     "renal.serum_creatinine": "serum_creatinine",
     "renal.creatinine_unit": "creatinine_unit",
-    "renal.height_cm": "height_cm",
     "renal.egfr_ml_min_1_73m2": "egfr_ml_min_1_73m2",
+    "renal.use_estimate": "use_estimate",
     "hepatic": "child_pugh_class",
     "hepatic.child_pugh_class": "child_pugh_class",
-    "hepatic.bilirubin_mg_dl": "bilirubin_mg_dl",
-    "hepatic.albumin_g_dl": "albumin_g_dl",
+    "hepatic.bilirubin": "bilirubin",
+    "hepatic.bilirubin_mg_dl": "bilirubin",
+    "hepatic.bilirubin_unit": "bilirubin_unit",
+    "hepatic.albumin": "albumin",
+    "hepatic.albumin_g_dl": "albumin",
+    "hepatic.albumin_unit": "albumin_unit",
     "hepatic.inr": "inr",
     "hepatic.ascites": "ascites",
     "hepatic.encephalopathy": "encephalopathy",
 }
 
 
-def number_field(label: str, limit_key: str, *, help_text: str = "") -> forms.FloatField:
+def number_field(label: str, limit_key: str | None = None, *, help_text: str = "") -> forms.FloatField:
     """A number typed as text (so a typo reaches the server and gets a message, rather than being
-    dropped by the browser), with the plausible range shown to the user."""
-    limit = LIMITS[limit_key]
+    dropped by the browser). Ranges are checked by the engine, in the unit chosen."""
+    message = "Enter a number."
+    if limit_key:
+        message += f" {LIMITS[limit_key].message()}"
     return forms.FloatField(
         label=label,
         required=False,
         help_text=help_text,
-        error_messages={"invalid": f"Enter a number. {limit.message()}"},
+        error_messages={"invalid": message},
         widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off", "spellcheck": "false"}),
+    )
+
+
+def unit_field(label: str, units) -> forms.ChoiceField:
+    return forms.ChoiceField(
+        label=label, required=False, choices=list(units.items()), initial=next(iter(units))
     )
 
 
@@ -65,18 +74,16 @@ def split_medications(text: str) -> list[str]:
     return [part.strip() for part in re.split(r"[\n,;]+", text or "") if part.strip()]
 
 
+def _dash(choices) -> list[tuple[str, str]]:
+    return [("", "—"), *choices.items()]
+
+
 class IntakeForm(forms.Form):
     region = forms.ChoiceField(
-        label="Labelling region",
-        choices=(("us", "US (FDA label)"), ("eu", "EU (EMA SmPC)")),
-        initial="us",
-        widget=forms.RadioSelect,
+        label="Labelling region", choices=list(vocab.REGIONS.items()), initial="us", widget=forms.RadioSelect
     )
     formulation = forms.ChoiceField(
-        label="Formulation",
-        choices=(("ir", "Immediate release"), ("xr", "Extended release (US only)")),
-        initial="ir",
-        widget=forms.RadioSelect,
+        label="Formulation", choices=list(vocab.FORMULATIONS.items()), initial="ir", widget=forms.RadioSelect
     )
     indications = forms.MultipleChoiceField(
         label="Indications of interest",
@@ -88,51 +95,39 @@ class IntakeForm(forms.Form):
         "Creatinine clearance (mL/min)", "crcl_ml_min", help_text="Cockcroft-Gault, as the label uses."
     )
     age_years = number_field("Age (years)", "age_years")
-    sex = forms.ChoiceField(
-        label="Sex (for the formula)",
-        required=False,
-        choices=(("", "—"), ("female", "Female"), ("male", "Male")),
-    )
-    weight_kg = number_field("Weight (kg)", "weight_kg", help_text="Actual body weight, as in the label.")
-    serum_creatinine = number_field("Serum creatinine", "serum_creatinine:mg/dL")
-    creatinine_unit = forms.ChoiceField(
-        label="Creatinine unit",
-        required=False,
-        choices=(("mg/dL", "mg/dL"), ("umol/L", "µmol/L")),
-        initial="mg/dL",
-    )
-    height_cm = number_field(
-        "Height (cm)",
-        "height_cm",
-        help_text="Optional: shows CKD-EPI 2021 (de-indexed) beside Cockcroft-Gault.",
-    )
+    sex = forms.ChoiceField(label="Sex (for the formula)", required=False, choices=_dash(vocab.SEXES))
+    weight = number_field("Weight", help_text="Actual body weight, as in the label.")
+    weight_unit = unit_field("Weight unit", vocab.WEIGHT_UNITS)
+    height = number_field("Height", help_text="Optional: adds BMI, adjusted weight and CKD-EPI 2021.")
+    height_unit = unit_field("Height unit", vocab.HEIGHT_UNITS)
+    serum_creatinine = number_field("Serum creatinine")
+    creatinine_unit = unit_field("Creatinine unit", vocab.CREATININE_UNITS)
     egfr_ml_min_1_73m2 = number_field(
-        "Lab eGFR (mL/min/1.73 m²)", "egfr_ml_min_1_73m2", help_text="Optional; needs the height."
+        "Lab eGFR (mL/min/1.73 m²)",
+        "egfr_ml_min_1_73m2",
+        help_text="Optional, or on its own; de-indexed when weight and height are given.",
+    )
+    use_estimate = forms.ChoiceField(
+        label="Dose follows",
+        required=False,
+        choices=[
+            ("", "The lowest estimate (most conservative)"),
+            *((m, vocab.RENAL_METHODS[m].capitalize()) for m in vocab.ESTIMATE_METHODS),
+        ],
+        help_text="When the estimates disagree, choose the one that fits this patient.",
     )
     dialysis = forms.BooleanField(label="On dialysis", required=False)
     child_pugh_class = forms.ChoiceField(
-        label="Child-Pugh class",
-        required=False,
-        choices=(("", "—"), ("A", "A (5–6 points)"), ("B", "B (7–9 points)"), ("C", "C (10–15 points)")),
+        label="Child-Pugh class", required=False, choices=_dash(vocab.CHILD_PUGH_CLASSES)
     )
-    bilirubin_mg_dl = number_field("Total bilirubin (mg/dL)", "bilirubin_mg_dl")
-    albumin_g_dl = number_field("Albumin (g/dL)", "albumin_g_dl")
+    bilirubin = number_field("Total bilirubin")
+    bilirubin_unit = unit_field("Bilirubin unit", vocab.BILIRUBIN_UNITS)
+    albumin = number_field("Albumin")
+    albumin_unit = unit_field("Albumin unit", vocab.ALBUMIN_UNITS)
     inr = number_field("INR", "inr")
-    ascites = forms.ChoiceField(
-        label="Ascites",
-        required=False,
-        choices=(("", "—"), *((a, a.replace("-", " to ").capitalize()) for a in ASCITES)),
-    )
+    ascites = forms.ChoiceField(label="Ascites", required=False, choices=_dash(vocab.ASCITES))
     encephalopathy = forms.ChoiceField(
-        label="Encephalopathy",
-        required=False,
-        choices=(("", "—"), ("none", "None"), ("grade-1-2", "Grade 1–2"), ("grade-3-4", "Grade 3–4")),
-    )
-    ssris = forms.MultipleChoiceField(
-        label="SSRIs",
-        required=False,
-        choices=SSRI_SHORTCUTS,
-        widget=forms.CheckboxSelectMultiple(attrs={"class": "form-check-input"}),
+        label="Encephalopathy", required=False, choices=_dash(vocab.ENCEPHALOPATHY)
     )
     medications = forms.CharField(
         label="Current medications",
@@ -144,10 +139,7 @@ class IntakeForm(forms.Form):
         ),
     )
     conditions = forms.MultipleChoiceField(
-        label="Relevant conditions",
-        required=False,
-        choices=Condition.choices,
-        widget=forms.CheckboxSelectMultiple,
+        label="Relevant conditions", required=False, widget=forms.CheckboxSelectMultiple
     )
 
     def __init__(self, *args, catalogue: Catalogue, **kwargs):
@@ -155,9 +147,25 @@ class IntakeForm(forms.Form):
         self.catalogue = catalogue
         self.factors: PatientFactors | None = None
         self.fields["indications"].choices = [(i.slug, i.name) for i in catalogue.indications]
+        self.fields["conditions"].choices = [(c.slug, c.label) for c in catalogue.conditions]
+        # Tick boxes for the drug classes the catalogue marks for the intake form (e.g. SSRIs).
+        self.tick_fields = []
+        for drug_class, drugs in catalogue.intake_classes():
+            name = f"tick_{drug_class.code}"
+            self.fields[name] = forms.MultipleChoiceField(
+                label=drug_class.name,
+                required=False,
+                choices=[
+                    (d.name, d.name.capitalize() + (f" ({', '.join(d.brands[:2])})" if d.brands else ""))
+                    for d in drugs
+                ],
+                widget=forms.CheckboxSelectMultiple(attrs={"class": "form-check-input"}),
+            )
+            self.tick_fields.append(name)
         self.helper = FormHelper()
         self.helper.form_tag = False
         self.helper.disable_csrf = True
+        pair = "col-7", "col-5"
         self.helper.layout = Layout(
             Fieldset(
                 "Labelling",
@@ -171,15 +179,18 @@ class IntakeForm(forms.Form):
                 "Renal function",
                 "crcl_ml_min",
                 Fieldset(
-                    "Or estimate it (Cockcroft-Gault)",
+                    "Or estimate it (Cockcroft-Gault, CKD-EPI, lab eGFR)",
                     Div(
                         Field("age_years", wrapper_class="col-6"),
                         Field("sex", wrapper_class="col-6"),
-                        Field("weight_kg", wrapper_class="col-6"),
-                        Field("height_cm", wrapper_class="col-6"),
-                        Field("serum_creatinine", wrapper_class="col-6"),
-                        Field("creatinine_unit", wrapper_class="col-6"),
+                        Field("weight", wrapper_class=pair[0]),
+                        Field("weight_unit", wrapper_class=pair[1]),
+                        Field("height", wrapper_class=pair[0]),
+                        Field("height_unit", wrapper_class=pair[1]),
+                        Field("serum_creatinine", wrapper_class=pair[0]),
+                        Field("creatinine_unit", wrapper_class=pair[1]),
                         Field("egfr_ml_min_1_73m2", wrapper_class="col-12"),
+                        Field("use_estimate", wrapper_class="col-12"),
                         css_class="row",
                     ),
                     css_class="estimate",
@@ -192,8 +203,10 @@ class IntakeForm(forms.Form):
                 Fieldset(
                     "Or its components",
                     Div(
-                        Field("bilirubin_mg_dl", wrapper_class="col-6"),
-                        Field("albumin_g_dl", wrapper_class="col-6"),
+                        Field("bilirubin", wrapper_class=pair[0]),
+                        Field("bilirubin_unit", wrapper_class=pair[1]),
+                        Field("albumin", wrapper_class=pair[0]),
+                        Field("albumin_unit", wrapper_class=pair[1]),
                         Field("inr", wrapper_class="col-6"),
                         Field("ascites", wrapper_class="col-6"),
                         Field("encephalopathy", wrapper_class="col-6"),
@@ -204,7 +217,7 @@ class IntakeForm(forms.Form):
             ),
             Fieldset(
                 "Current medications",
-                Field("ssris", template="indications/_ssri_shortcuts.html"),
+                *(Field(name, template="indications/_ssri_shortcuts.html") for name in self.tick_fields),
                 HTML('{% include "indications/_medication_search.html" %}'),
                 "medications",
             ),
@@ -212,27 +225,31 @@ class IntakeForm(forms.Form):
         )
 
     def as_request(self) -> dict:
-        """The cleaned answers in the JSON shape of POST /api/v1/assess."""
+        """The cleaned answers in the JSON shape of POST /api/v1/assess. A unit is sent only with
+        its value; nothing is sent for what was left blank."""
         data = self.cleaned_data
+        ticked = [name for field in self.tick_fields for name in data.get(field, [])]
         request: dict = {
             "region": data.get("region") or "us",
             "formulation": data.get("formulation") or "ir",
             "indications": list(data.get("indications") or []),
             "conditions": list(data.get("conditions") or []),
-            "medications": list(
-                dict.fromkeys([*data.get("ssris", []), *split_medications(data.get("medications", ""))])
-            ),
+            "medications": list(dict.fromkeys([*ticked, *split_medications(data.get("medications", ""))])),
         }
         renal: dict = {}
         if data.get("crcl_ml_min") is not None:
             renal["crcl_ml_min"] = data["crcl_ml_min"]
-        estimate = {
-            k: data.get(k)
-            for k in ("age_years", "sex", "weight_kg", "serum_creatinine", "height_cm", "egfr_ml_min_1_73m2")
-        }
-        if any(v not in (None, "") for v in estimate.values()):
-            renal.update({k: v for k, v in estimate.items() if v not in (None, "")})
-            renal["creatinine_unit"] = data.get("creatinine_unit") or None  # never assumed
+        for key in ("age_years", "sex", "egfr_ml_min_1_73m2", "use_estimate"):
+            if data.get(key) not in (None, ""):
+                renal[key] = data[key]
+        for key, unit_key in (
+            ("weight", "weight_unit"),
+            ("height", "height_unit"),
+            ("serum_creatinine", "creatinine_unit"),
+        ):
+            if data.get(key) is not None:
+                renal[key] = data[key]
+                renal[unit_key] = data.get(unit_key) or None  # never assumed
         if data.get("dialysis"):
             renal["dialysis"] = True
         if renal:
@@ -240,9 +257,13 @@ class IntakeForm(forms.Form):
         hepatic: dict = {}
         if data.get("child_pugh_class"):
             hepatic["child_pugh_class"] = data["child_pugh_class"]
-        for key in ("bilirubin_mg_dl", "albumin_g_dl", "inr", "ascites", "encephalopathy"):
+        for key in ("inr", "ascites", "encephalopathy"):
             if data.get(key) not in (None, ""):
                 hepatic[key] = data[key]
+        for key in ("bilirubin", "albumin"):
+            if data.get(key) is not None:
+                hepatic[key] = data[key]
+                hepatic[f"{key}_unit"] = data.get(f"{key}_unit") or None
         if hepatic:
             request["hepatic"] = hepatic
         return request
@@ -251,7 +272,11 @@ class IntakeForm(forms.Form):
         cleaned = super().clean()
         if self.errors:
             return cleaned
-        result = parse_request(self.as_request(), known_indications=self.catalogue.indications_by_slug)
+        result = parse_request(
+            self.as_request(),
+            known_indications=self.catalogue.indications_by_slug,
+            known_conditions=self.catalogue.conditions_by_slug,
+        )
         for path, messages in result.errors.items():
             field = ERROR_FIELD.get(path) or path.split("[")[0].split(".")[0]
             for message in messages:

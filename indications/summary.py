@@ -18,6 +18,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from .engine.assess import Assessment
+from .engine.presentation import Presentation, References
 
 PAPERS = {"a4": "A4", "letter": "US Letter"}
 SUMMARY_CSS = "app/summary.css"
@@ -30,30 +31,17 @@ def choose_paper(value: str | None, region: str) -> str:
     return "letter" if region == "us" else "a4"
 
 
-class References:
-    """Numbers sources in the order the sheet first cites them."""
-
-    def __init__(self) -> None:
-        self.items: list[tuple[str, str]] = []
-        self._numbers: dict[str, int] = {}
-
-    def number(self, label: str, url: str) -> int:
-        if url not in self._numbers:
-            self.items.append((label, url))
-            self._numbers[url] = len(self.items)
-        return self._numbers[url]
-
-
-def render_summary_html(request, *, assessment: Assessment, paper: str | None, for_pdf: bool) -> str:
-    focused = bool(assessment.inputs_used["indications"])
+def render_summary_html(
+    request, *, assessment: Assessment, view: Presentation, paper: str | None, for_pdf: bool
+) -> str:
     context = {
         "assessment": assessment,
+        "view": view,
         "refs": References(),
         "printed_at": timezone.now(),
         "paper": choose_paper(paper, assessment.region),
         "papers": PAPERS,
         "for_pdf": for_pdf,
-        "focused": focused,
     }
     return render_to_string("indications/summary.html", context, request=request)
 
@@ -85,6 +73,7 @@ def pdf_response(html: str, *, assessment: Assessment) -> HttpResponse:
 
 
 def _form_assessment(request):
+    from .engine import present
     from .snapshot import published_catalogue
     from .views import assess_form, assessment_context, no_catalogue
 
@@ -95,24 +84,30 @@ def _form_assessment(request):
     if assessment is None:
         context = assessment_context(form=form, catalogue=catalogue, assessment=None)
         return None, render(request, "indications/intake.html", context, status=400)
-    return assessment, None
+    return (assessment, present(assessment, catalogue)), None
 
 
 @never_cache
 @require_POST
 def summary_page(request):
-    assessment, error = _form_assessment(request)
+    result, error = _form_assessment(request)
     if error is not None:
         return error
-    html = render_summary_html(request, assessment=assessment, paper=request.POST.get("paper"), for_pdf=False)
+    assessment, view = result
+    html = render_summary_html(
+        request, assessment=assessment, view=view, paper=request.POST.get("paper"), for_pdf=False
+    )
     return HttpResponse(html)
 
 
 @never_cache
 @require_POST
 def summary_pdf(request):
-    assessment, error = _form_assessment(request)
+    result, error = _form_assessment(request)
     if error is not None:
         return error
-    html = render_summary_html(request, assessment=assessment, paper=request.POST.get("paper"), for_pdf=True)
+    assessment, view = result
+    html = render_summary_html(
+        request, assessment=assessment, view=view, paper=request.POST.get("paper"), for_pdf=True
+    )
     return pdf_response(html, assessment=assessment)

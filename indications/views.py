@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
-from .engine import PatientFactors, assess, calculators
+from .engine import PatientFactors, assess, present
 from .engine.catalogue import Catalogue
 from .forms import IntakeForm
 from .models import CatalogueRelease
@@ -18,14 +18,14 @@ from .snapshot import published_catalogue
 
 
 def assessment_context(*, form: IntakeForm, catalogue: Catalogue, assessment) -> dict:
+    """Everything the intake page and its results partial render: the form, and the assessment as
+    the one presentation step shows it (``view``)."""
     return {
         "form": form,
         "catalogue": catalogue,
         "assessment": assessment,
+        "view": present(assessment, catalogue) if assessment is not None else None,
         "medication_names": catalogue.medication_names,
-        "ckd_epi": calculators.CKD_EPI_2021,
-        "child_pugh": calculators.CHILD_PUGH,
-        "albumin_note": calculators.ALBUMIN_BAND_NOTE,
     }
 
 
