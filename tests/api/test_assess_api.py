@@ -27,12 +27,15 @@ def test_empty_request_is_valid_and_knows_nothing(client):
     assert data["api_version"] == "1"
     assert data["catalogue_version"] == CatalogueRelease.objects.get().version
     assert data["region"] == "us"
-    assert data["renal"] == {"crcl_ml_min": None, "band": "unknown", "method": "unknown"}
+    assert data["renal"] == {"crcl_ml_min": None, "band": "unknown", "method": "unknown", "estimates": []}
     assert data["hepatic"]["child_pugh_class"] is None
     assert flag(data, "renal-function-unknown")["severity"] == "warning"
     assert len(data["indications"]) == 11
     assert data["dose"]["max_mg_per_day"] == 20
+    assert (data["dose"]["verdict"], data["dose"]["renal_confirmed"]) == ("unconfirmed", False)
+    assert data["dose"]["verdict_reasons"] == ["renal-function-unknown"]
     assert data["unrecognized_medications"] == []
+    assert data["medication_suggestions"] == {}
 
 
 def test_contract_example_cockcroft_gault_severe(client):
@@ -51,6 +54,7 @@ def test_contract_example_cockcroft_gault_severe(client):
     data = post(client, body).json()
     assert data["renal"]["crcl_ml_min"] == 25.3
     assert (data["renal"]["band"], data["renal"]["method"]) == ("severe", "cockcroft-gault")
+    assert data["renal"]["chosen_by"] == "only-estimate"
     assert data["hepatic"]["child_pugh_class"] == "C"
     dose = data["dose"]
     assert (dose["formulation"], dose["start_mg_per_day"], dose["max_mg_per_day"], dose["regimen"]) == (
@@ -58,6 +62,12 @@ def test_contract_example_cockcroft_gault_severe(client):
         5,
         10,
         "5 mg twice daily",
+    )
+    # US Child-Pugh C is "use with caution": the verdict says so beside the renal cap.
+    assert (dose["verdict"], dose["verdict_reasons"], dose["renal_confirmed"]) == (
+        "caution",
+        ["hepatic-severe", "renal-severe"],
+        True,
     )
     assert dose["titration"]
     assert flag(data, "renal-severe")["severity"] == "warning"
@@ -80,7 +90,7 @@ def test_contract_example_cockcroft_gault_severe(client):
             {"region": "us", "renal": {"crcl_ml_min": 4.9}},
             "no-data",
             None,
-            "No labelled dose",
+            "No dose: No labelled dose below CrCl 5 mL/min or on dialysis",
             "renal-no-data",
             "critical",
         ),
@@ -88,7 +98,7 @@ def test_contract_example_cockcroft_gault_severe(client):
             {"region": "us", "renal": {"dialysis": True}},
             "no-data",
             None,
-            "No labelled dose",
+            "No dose: No labelled dose below CrCl 5 mL/min or on dialysis",
             "renal-no-data",
             "critical",
         ),
@@ -150,10 +160,12 @@ def test_label_golden_cases(client, body, band, max_mg, regimen, code, severity)
         assert renal_flags == []
 
 
-def test_eu_moderate_starts_at_10_and_may_rise_to_20(client):
+def test_eu_moderate_starts_at_5_holds_10_and_may_rise_to_20(client):
+    # The contract's corrected line: EU moderate renal impairment starts at 5 mg/day like everyone.
     dose = post(client, {"region": "eu", "renal": {"crcl_ml_min": 40}}).json()["dose"]
-    assert (dose["start_mg_per_day"], dose["max_mg_per_day"]) == (10, 20)
+    assert (dose["start_mg_per_day"], dose["max_mg_per_day"], dose["verdict"]) == (5, 20, "adjusted")
     assert "7 days" in dose["regimen"]
+    assert dose["titration"].startswith("Week 1: 5 mg once daily")
 
 
 def test_hepatic_severe_is_critical_in_the_eu(client):

@@ -4,8 +4,16 @@ import datetime
 
 import pytest
 
-from indications.engine import PatientFactors, assess, match_medication
-from indications.engine.factors import Dialysis, HepaticClass, HepaticComponents, RenalEntered, RenalEstimate
+from indications.engine import PatientFactors, assess, match_medication, present, recognise
+from indications.engine.factors import (
+    Dialysis,
+    HepaticClass,
+    HepaticComponents,
+    Measure,
+    RenalEntered,
+    RenalEstimate,
+)
+from indications.serializers import assessment_json
 
 from .universe import universe
 
@@ -15,6 +23,28 @@ TODAY = datetime.date(2026, 11, 26)
 
 def run(**kwargs):
     return assess(PatientFactors(**kwargs), CAT, today=TODAY)
+
+
+def as_json(a):
+    return assessment_json(a, present(a, CAT))
+
+
+def est(age, sex, kg, scr, unit="mg/dL", *, height_cm=None, egfr=None, use=None):
+    return RenalEstimate(
+        age_years=age,
+        sex=sex,
+        weight=Measure(kg, "kg") if kg is not None else None,
+        serum_creatinine=Measure(scr, unit) if scr is not None else None,
+        height=Measure(height_cm, "cm") if height_cm is not None else None,
+        egfr_ml_min_1_73m2=egfr,
+        use_estimate=use,
+    )
+
+
+def components(bilirubin, albumin, inr, ascites="none", encephalopathy="none"):
+    return HepaticComponents(
+        Measure(bilirubin, "mg/dL"), Measure(albumin, "g/dL"), inr, ascites, encephalopathy
+    )
 
 
 def codes(assessment):
@@ -52,7 +82,7 @@ EXPECTED_DOSE = {
     ("eu", "ir"): {
         "no-data": (None, None, "No labelled dose"),
         "severe": (5, 10, "10 mg once daily"),
-        "moderate": (10, 20, "10 mg once daily; may increase to 20 mg"),
+        "moderate": (5, 20, "10 mg once daily; may increase to 20 mg"),
         "mild": (5, 20, "20 mg once daily"),
         "normal": (5, 20, "20 mg once daily"),
     },
@@ -73,7 +103,12 @@ def test_renal_band_dose_and_flag_at_every_boundary(region, formulation, crcl, b
     assert a.renal.band == band
     assert a.renal.method == "entered"
     start, maximum, regimen = EXPECTED_DOSE[(region, formulation)][band]
-    assert (a.dose.start_mg_per_day, a.dose.max_mg_per_day, a.dose.regimen) == (start, maximum, regimen)
+    assert (a.dose.start_mg_per_day, a.dose.max_mg_per_day) == (start, maximum)
+    if maximum is None:
+        assert a.dose.regimen == "No dose: renal-no-data title"
+        assert a.dose.verdict == "no-labelled-dose"
+    else:
+        assert a.dose.regimen == regimen
     renal_codes = [c for c in codes(a) if c.startswith("renal-")]
     assert renal_codes == ([RENAL_FLAG[band]] if RENAL_FLAG[band] else [])
 
@@ -101,40 +136,45 @@ def test_region_chooses_the_unknown_renal_text():
 
 def test_bands_use_the_unrounded_value():
     # Cockcroft-Gault giving 29.96 must be severe even though it displays as 30.0
-    a = run(
-        renal=RenalEstimate(
-            age_years=40, sex="male", weight_kg=30.815, serum_creatinine=1.428, creatinine_unit="mg/dL"
-        )
-    )
+    a = run(renal=est(40, "male", 30.815, 1.428))
     assert a.renal.crcl_ml_min == pytest.approx(29.96, abs=0.02)
     assert a.renal.crcl_ml_min < 30
     assert a.renal.band == "severe"
-    assert a.as_dict()["renal"]["crcl_ml_min"] == round(a.renal.crcl_ml_min, 1)
+    shown = as_json(a)["renal"]["crcl_ml_min"]
+    assert shown < 30 and shown == pytest.approx(a.renal.crcl_ml_min, abs=0.01)
 
 
 @pytest.mark.parametrize("unit,value", [("mg/dL", 1.4), ("umol/L", 1.4 * 88.4)])
 def test_golden_label_case_in_both_creatinine_units(unit, value):
     # 80-year-old woman, 50 kg, creatinine 1.4 mg/dL -> CrCl 25.3 -> severe -> 5 mg twice daily (US IR)
-    a = run(renal=RenalEstimate(80, "female", 50, value, unit))
+    a = run(renal=est(80, "female", 50, value, unit))
     assert round(a.renal.crcl_ml_min, 1) == 25.3
     assert (a.renal.band, a.renal.method) == ("severe", "cockcroft-gault")
     assert (a.dose.regimen, a.dose.max_mg_per_day) == ("5 mg twice daily", 10)
     assert not a.dose.standard
+    assert (a.dose.verdict, a.dose.verdict_reasons, a.dose.renal_confirmed) == (
+        "adjusted",
+        ("renal-severe",),
+        True,
+    )
 
 
 def test_ckd_epi_beside_cockcroft_gault_flags_different_bands():
-    a = run(renal=RenalEstimate(80, "female", 50, 1.4, "mg/dL", height_cm=160))
-    assert a.renal.band == "severe" and a.renal.egfr_band == "moderate"
+    a = run(renal=est(80, "female", 50, 1.4, height_cm=160))
+    bands = {e.method: e.band for e in a.renal.estimates}
+    assert bands == {"cockcroft-gault": "severe", "ckd-epi-2021-deindexed": "moderate"}
+    assert (a.renal.method, a.renal.band, a.renal.chosen_by) == ("cockcroft-gault", "severe", "conservative")
     assert "renal-estimates-disagree" in codes(a)
-    same = run(renal=RenalEstimate(50, "male", 80, 1.0, "mg/dL", height_cm=180))
-    assert same.renal.band == same.renal.egfr_band
+    same = run(renal=est(50, "male", 80, 1.0, height_cm=180))
+    assert len({e.band for e in same.renal.estimates}) == 1
     assert "renal-estimates-disagree" not in codes(same)
 
 
 def test_lab_egfr_is_de_indexed_with_height_and_weight():
-    a = run(renal=RenalEstimate(60, "male", 80, 1.0, "mg/dL", height_cm=180, egfr_ml_min_1_73m2=60))
-    assert a.renal.egfr_source == "lab"
-    assert a.renal.egfr_ml_min == pytest.approx(60 * 2.0 / 1.73, rel=0.01)
+    a = run(renal=est(60, "male", 80, 1.0, height_cm=180, egfr=60))
+    lab = a.renal.estimate("egfr-lab-deindexed")
+    assert lab.source == "lab"
+    assert lab.crcl_ml_min == pytest.approx(60 * 2.0 / 1.73, rel=0.01)
 
 
 # ------------------------------------------------------------------ hepatic
@@ -150,7 +190,7 @@ def test_lab_egfr_is_de_indexed_with_height_and_weight():
     ],
 )
 def test_child_pugh_boundaries(bilirubin, albumin, inr, score, cls, flagged):
-    a = run(hepatic=HepaticComponents(bilirubin, albumin, inr, "none", "none"))
+    a = run(hepatic=components(bilirubin, albumin, inr))
     assert (a.hepatic.child_pugh_score, a.hepatic.child_pugh_class) == (score, cls)
     assert ("hepatic-severe" in codes(a)) is flagged
 
@@ -209,11 +249,24 @@ def test_nmda_severity_follows_region():
 
 @pytest.mark.parametrize(
     "entered",
-    ["sertraline", "SERTRALINE", "  Zoloft  ", "lustral", "Sertraline 50 mg", "sertraline 50mg daily"],
+    [
+        "sertraline",
+        "SERTRALINE",
+        "  Zoloft  ",
+        "lustral",
+        "Sertraline 50 mg",
+        "sertraline 50mg daily",
+        "sertraline HCl",
+        "Sertraline hydrochloride 100 mg",
+        "sertraline-hcl",
+        "Zoloft®",
+        "sertraline ER",
+        "sertraline (Zoloft)",
+    ],
 )
-def test_medication_matching_ignores_case_space_and_strength(entered):
-    drug = match_medication(entered, CAT)
-    assert drug is not None and drug.name == "sertraline"
+def test_medication_matching_ignores_case_space_salt_release_and_strength(entered):
+    match = recognise(entered, CAT)
+    assert [d.name for d in match.drugs] == ["sertraline"] and not match.unrecognised
 
 
 def test_unknown_medication_is_reported_never_dropped():
@@ -296,9 +349,10 @@ def test_augmentation_without_ssri_flag_only_when_ocd_in_focus_and_no_sri():
 
 
 def test_ocd_note_says_whether_the_augmentation_evidence_applies():
-    with_ssri = run(indications=("ocd",), medications=("Zoloft",)).indications[0]
-    assert "sertraline" in with_ssri.notes[0]
-    without = run(indications=("ocd",)).indications[0]
+    a = run(indications=("ocd",), medications=("Zoloft",))
+    with_ssri = present(a, CAT).indications[0]
+    assert "sertraline (entered as “Zoloft”)" in with_ssri.notes[0]
+    without = present(run(indications=("ocd",)), CAT).indications[0]
     assert without.notes == ("augmentation-without-ssri title",)
 
 
@@ -306,11 +360,12 @@ def test_review_overdue_is_marked_on_the_indication():
     results = {r.indication.slug: r for r in run().indications}
     assert results["fibromyalgia"].review_overdue is not None
     assert results["ocd"].review_overdue is None
-    assert results["fibromyalgia"].as_dict()["caveats"][0].startswith("review-overdue title")
+    fibro = next(i for i in as_json(run())["indications"] if i["slug"] == "fibromyalgia")
+    assert fibro["caveats"][0].startswith("review-overdue title")
 
 
 def test_negative_studies_travel_with_the_indication():
-    ocd = run(indications=("ocd",)).as_dict()["indications"][0]
+    ocd = as_json(run(indications=("ocd",)))["indications"][0]
     assert {s["result"] for s in ocd["studies"]} == {"positive", "negative"}
 
 
@@ -326,7 +381,7 @@ def test_every_flag_and_indication_carries_a_source_url():
         conditions=("pregnancy", "breastfeeding", "seizure-disorder", "cardiovascular-disease"),
         indications=("ocd",),
     )
-    data = a.as_dict()
+    data = as_json(a)
     assert data["flags"]
     for item in data["flags"] + data["indications"]:
         assert item["sources"] and all(s["url"].startswith("https://") for s in item["sources"])
@@ -334,7 +389,7 @@ def test_every_flag_and_indication_carries_a_source_url():
 
 def test_inputs_used_and_missing_are_reported():
     a = run(renal=RenalEntered(42), medications=("Zoloft",))
-    data = a.as_dict()
+    data = as_json(a)
     assert data["inputs_used"]["renal"] == {"crcl_ml_min": 42}
     assert data["inputs_used"]["medications"] == ["Zoloft"]
     assert {m["field"] for m in data["inputs_missing"]} == {"hepatic", "conditions"}

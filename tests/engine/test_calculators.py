@@ -58,7 +58,8 @@ def test_deindexing_by_body_surface_area():
     [
         (
             {
-                "bilirubin_mg_dl": 1.0,
+                "bilirubin_unit": "mg/dL",
+                "bilirubin": 1.0,
                 "albumin_g_dl": 4.0,
                 "inr": 1.0,
                 "ascites": "none",
@@ -69,7 +70,8 @@ def test_deindexing_by_body_surface_area():
         ),
         (
             {
-                "bilirubin_mg_dl": 2.0,
+                "bilirubin_unit": "mg/dL",
+                "bilirubin": 2.0,
                 "albumin_g_dl": 4.0,
                 "inr": 1.0,
                 "ascites": "none",
@@ -80,7 +82,8 @@ def test_deindexing_by_body_surface_area():
         ),
         (
             {
-                "bilirubin_mg_dl": 2.0,
+                "bilirubin_unit": "mg/dL",
+                "bilirubin": 2.0,
                 "albumin_g_dl": 3.5,
                 "inr": 1.0,
                 "ascites": "none",
@@ -91,7 +94,8 @@ def test_deindexing_by_body_surface_area():
         ),
         (
             {
-                "bilirubin_mg_dl": 3.0,
+                "bilirubin_unit": "mg/dL",
+                "bilirubin": 3.0,
                 "albumin_g_dl": 2.8,
                 "inr": 2.3,
                 "ascites": "mild",
@@ -102,7 +106,8 @@ def test_deindexing_by_body_surface_area():
         ),
         (
             {
-                "bilirubin_mg_dl": 3.1,
+                "bilirubin_unit": "mg/dL",
+                "bilirubin": 3.1,
                 "albumin_g_dl": 2.8,
                 "inr": 2.3,
                 "ascites": "mild",
@@ -113,7 +118,8 @@ def test_deindexing_by_body_surface_area():
         ),
         (
             {
-                "bilirubin_mg_dl": 5,
+                "bilirubin_unit": "mg/dL",
+                "bilirubin": 5,
                 "albumin_g_dl": 2.0,
                 "inr": 3,
                 "ascites": "moderate-severe",
@@ -130,6 +136,67 @@ def test_child_pugh_score_and_class_at_the_6_7_and_9_10_boundaries(values, score
 
 
 def test_albumin_band_uses_2_8_to_3_5():
-    base = {"bilirubin_mg_dl": 1.0, "inr": 1.0, "ascites": "none", "encephalopathy": "none"}
+    base = {
+        "bilirubin_unit": "mg/dL",
+        "bilirubin": 1.0,
+        "inr": 1.0,
+        "ascites": "none",
+        "encephalopathy": "none",
+    }
     assert c.child_pugh_score(albumin_g_dl=2.9, **base) == 6  # 2 points with the 2.8-3.5 band
     assert c.child_pugh_score(albumin_g_dl=2.79, **base) == 7
+
+
+@pytest.mark.parametrize(
+    ("value", "unit", "points"),
+    [
+        (1.99, "mg/dL", 1),
+        (2.0, "mg/dL", 2),
+        (3.0, "mg/dL", 2),
+        (3.01, "mg/dL", 3),
+        (33.9, "umol/L", 1),
+        (34, "umol/L", 2),  # the SI table's own edge (34 umol/L is 1.99 mg/dL)
+        (51, "umol/L", 2),
+        (51.1, "umol/L", 3),
+    ],
+)
+def test_bilirubin_points_use_each_units_own_table(value, unit, points):
+    assert c.bilirubin_points(value, unit) == points
+
+
+def test_bilirubin_30_umol_is_one_point_not_three():
+    # 30 umol/L read as mg/dL would be 3 points (and turn Child-Pugh B into C).
+    assert c.bilirubin_points(30, "umol/L") == 1
+    assert c.bilirubin_points(30, "mg/dL") == 3
+
+
+def test_albumin_units():
+    assert c.albumin_g_dl(35, "g/L") == 3.5
+    assert c.albumin_g_dl(3.5, "g/dL") == 3.5
+
+
+def test_units_of_weight_and_height():
+    assert c.weight_kg(132, "lb") == pytest.approx(59.87, abs=0.01)
+    assert c.height_cm(62, "in") == pytest.approx(157.48)
+    with pytest.raises(ValueError):
+        c.weight_kg(1, "st")
+
+
+def test_devine_ideal_and_adjusted_body_weight():
+    # 178 cm = 70.08 in: IBW 50 + 2.3 x 10.08 = 73.2 kg; AdjBW = 73.2 + 0.4 x (125 - 73.2) = 93.9 kg
+    assert c.ideal_body_weight_kg(sex="male", height_cm=178) == pytest.approx(73.18, abs=0.01)
+    assert c.adjusted_body_weight_kg(sex="male", height_cm=178, weight_kg=125) == pytest.approx(
+        93.9, abs=0.05
+    )
+    assert c.ideal_body_weight_kg(sex="female", height_cm=152.4) == pytest.approx(45.5)
+    assert c.adjusted_body_weight_kg(sex="female", height_cm=170, weight_kg=50) is None  # below ideal
+
+
+def test_body_mass_index():
+    assert c.body_mass_index(weight_kg=125, height_cm=178) == pytest.approx(39.45, abs=0.01)
+
+
+def test_formula_sources_are_documents_not_searches():
+    for method in (c.COCKCROFT_GAULT, c.COCKCROFT_GAULT_ADJUSTED, c.CKD_EPI_2021, c.CHILD_PUGH):
+        assert method.source_url.startswith("https://")
+        assert "term=" not in method.source_url and "search" not in method.source_url

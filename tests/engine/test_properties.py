@@ -1,23 +1,36 @@
-"""Property-based: no input crashes parse_request or assess, and the dose never exceeds the renal cap."""
+"""Properties (hypothesis) that reach the clinical paths of the engine.
+
+- No input crashes parse_request or assess.
+- The maximum dose never rises as renal function falls (entered clearance or creatinine).
+- A flag whose effect is "not recommended" (or a renal rule with no labelled dose) always leaves
+  the dose without a number, and the dose box shows none.
+- Adding a medication never makes the verdict less restrictive, and never confirms a dose.
+- The dose never exceeds the regimen's maximum, nor a renal rule's cap.
+
+The same properties run against the published seed catalogue in tests/web/test_verdict_seed.py.
+"""
 
 import datetime
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from indications.engine import assess, parse_request
-from indications.engine.catalogue import DOSE_NONE
+from indications.engine import PatientFactors, assess, parse_request, present
+from indications.engine.factors import Dialysis, HepaticClass, Measure, RenalEntered, RenalEstimate
+from indications.engine.vocabulary import DOSE_NONE, NO_DOSE_VERDICTS, VERDICT_RANK
 
 from .universe import universe
 
 CAT = universe()
 TODAY = datetime.date(2026, 11, 26)
 KNOWN = CAT.indications_by_slug
+CONDITIONS = CAT.conditions_by_slug
 
 json_scalars = st.one_of(
     st.none(),
     st.booleans(),
     st.integers(-(10**6), 10**6),
+    st.integers(min_value=10**300, max_value=10**400),
     st.floats(allow_nan=True, allow_infinity=True),
     st.text(max_size=20),
 )
@@ -34,7 +47,7 @@ numbers = st.one_of(
     st.none(),
     st.booleans(),
 )
-renal = st.one_of(
+renal_json = st.one_of(
     st.none(),
     st.fixed_dictionaries({"crcl_ml_min": numbers}),
     st.fixed_dictionaries({"dialysis": st.one_of(st.booleans(), st.none(), st.text(max_size=3))}),
@@ -42,42 +55,83 @@ renal = st.one_of(
         {
             "age_years": numbers,
             "sex": st.sampled_from(["female", "male", "x"]),
-            "weight_kg": numbers,
             "serum_creatinine": numbers,
             "creatinine_unit": st.sampled_from(["mg/dL", "umol/L", "g"]),
         },
-        optional={"height_cm": numbers, "egfr_ml_min_1_73m2": numbers},
+        optional={
+            "weight_kg": numbers,
+            "weight": numbers,
+            "weight_unit": st.sampled_from(["kg", "lb", "st"]),
+            "height_cm": numbers,
+            "height": numbers,
+            "height_unit": st.sampled_from(["cm", "in"]),
+            "egfr_ml_min_1_73m2": numbers,
+            "use_estimate": st.sampled_from(
+                [
+                    "cockcroft-gault",
+                    "cockcroft-gault-adjusted-weight",
+                    "ckd-epi-2021-deindexed",
+                    "egfr-lab",
+                    "x",
+                ]
+            ),
+        },
+    ),
+    st.fixed_dictionaries(
+        {"egfr_ml_min_1_73m2": numbers}, optional={"weight_kg": numbers, "height_cm": numbers}
     ),
     anything,
 )
-hepatic = st.one_of(
+hepatic_json = st.one_of(
     st.none(),
     st.fixed_dictionaries({"child_pugh_class": st.sampled_from(["A", "B", "C", "c", "D", 3])}),
     st.fixed_dictionaries(
         {
-            "bilirubin_mg_dl": numbers,
-            "albumin_g_dl": numbers,
             "inr": numbers,
             "ascites": st.sampled_from(["none", "mild", "moderate-severe", "x"]),
             "encephalopathy": st.sampled_from(["none", "grade-1-2", "grade-3-4", "x"]),
-        }
+        },
+        optional={
+            "bilirubin_mg_dl": numbers,
+            "bilirubin": numbers,
+            "bilirubin_unit": st.sampled_from(["mg/dL", "umol/L", "mmol/L"]),
+            "albumin_g_dl": numbers,
+            "albumin": numbers,
+            "albumin_unit": st.sampled_from(["g/dL", "g/L"]),
+        },
     ),
     anything,
 )
+MEDICATION_NAMES = [
+    "Zoloft",
+    "amantadine",
+    "warfarin",
+    "  ",
+    "unknown drug",
+    "metformin 500mg",
+    "Symbyax",
+    "Namzaric",
+    "dextromethorphan",
+    "phenelzine",
+    "clomipramine",
+    "quetiapine",
+    "sertaline",
+    "foo/sertraline",
+    "acetazolamide",
+]
 requests = st.fixed_dictionaries(
     {},
     optional={
         "region": st.sampled_from(["us", "eu", "uk", 1]),
         "formulation": st.sampled_from(["ir", "xr", "er"]),
-        "renal": renal,
-        "hepatic": hepatic,
-        "medications": st.lists(
-            st.sampled_from(["Zoloft", "amantadine", "warfarin", "  ", "unknown drug", "metformin 500mg"])
-            | st.text(max_size=12),
-            max_size=6,
-        ),
+        "renal": renal_json,
+        "hepatic": hepatic_json,
+        "medications": st.lists(st.sampled_from(MEDICATION_NAMES) | st.text(max_size=12), max_size=6),
         "conditions": st.lists(
-            st.sampled_from(["pregnancy", "seizure-disorder", "renal-tubular-acidosis", "flu"]), max_size=3
+            st.sampled_from(
+                ["pregnancy", "seizure-disorder", "renal-tubular-acidosis", "breastfeeding", "flu"]
+            ),
+            max_size=3,
         ),
         "indications": st.lists(st.sampled_from(["ocd", "fibromyalgia", "nope"]), max_size=2),
     },
@@ -87,29 +141,142 @@ requests = st.fixed_dictionaries(
 @settings(max_examples=400, deadline=None)
 @given(anything)
 def test_parse_never_crashes_on_any_json(data):
-    result = parse_request(data, known_indications=KNOWN)
+    result = parse_request(data, known_indications=KNOWN, known_conditions=CONDITIONS)
     assert (result.factors is None) == bool(result.errors)
+
+
+def check_dose_invariants(a, catalogue):
+    """What must hold of every assessment."""
+    dose = a.dose
+    regimen = catalogue.regimen(a.region, a.formulation)
+    view = present(a, catalogue)
+    if dose.verdict in NO_DOSE_VERDICTS:
+        assert dose.max_mg_per_day is None and dose.start_mg_per_day is None
+        assert not view.dose.shows_dose and view.dose.maximum == "none"
+    else:
+        assert dose.max_mg_per_day is not None
+        assert dose.start_mg_per_day <= dose.max_mg_per_day <= regimen.max_mg_per_day
+        if a.renal.rule is not None and a.renal.rule.max_mg_per_day is not None:
+            assert dose.max_mg_per_day <= a.renal.rule.max_mg_per_day
+    for flag in a.flags:
+        # Every flag's effect is reflected in the verdict: never a dose box that reassures beside it.
+        assert VERDICT_RANK[dose.verdict] >= VERDICT_RANK[flag.verdict]
+        if flag.verdict in NO_DOSE_VERDICTS:
+            assert dose.max_mg_per_day is None
+        if flag.verdict != "standard":
+            assert flag.code in dose.verdict_reasons
+    if a.renal.rule is not None and a.renal.rule.dose_effect == DOSE_NONE:
+        assert dose.max_mg_per_day is None
+    if not a.renal.given:
+        assert not dose.renal_confirmed
+        assert view.dose.heading.startswith("Dose not confirmed") or view.dose.confirmation
+    assert view.status_line
 
 
 @settings(max_examples=600, deadline=None)
 @given(requests)
-def test_valid_input_never_crashes_and_never_exceeds_the_renal_cap(data):
-    result = parse_request(data, known_indications=KNOWN)
+def test_valid_input_never_crashes_and_keeps_every_dose_invariant(data):
+    result = parse_request(data, known_indications=KNOWN, known_conditions=CONDITIONS)
     if not result.ok:
         assert result.errors
         return
-    factors = result.factors
-    a = assess(factors, CAT, today=TODAY)
-    a.as_dict()
-    regimen = CAT.regimen(factors.region, factors.formulation)
-    rules = CAT.renal_rules_for(factors.region, factors.formulation)
-    if a.renal.band == "unknown":
-        assert a.dose.max_mg_per_day == regimen.max_mg_per_day
-        return
-    rule = next(r for r in rules if r.band == a.renal.band)
-    if rule.dose_effect == DOSE_NONE:
-        assert a.dose.max_mg_per_day is None and a.dose.start_mg_per_day is None
-    else:
-        cap = rule.max_mg_per_day if rule.max_mg_per_day is not None else regimen.max_mg_per_day
-        assert a.dose.max_mg_per_day <= cap <= regimen.max_mg_per_day
-        assert a.dose.start_mg_per_day <= a.dose.max_mg_per_day
+    check_dose_invariants(assess(result.factors, CAT, today=TODAY), CAT)
+
+
+# ------------------------------------------------------------------ clinical paths on factors
+
+labelling = st.sampled_from([("us", "ir"), ("us", "xr"), ("eu", "ir")])
+hepatic = st.one_of(st.none(), st.sampled_from([HepaticClass("A"), HepaticClass("B"), HepaticClass("C")]))
+medications = st.lists(st.sampled_from(MEDICATION_NAMES), max_size=4, unique=True)
+conditions = st.lists(st.sampled_from(sorted(CONDITIONS)), max_size=3, unique=True)
+focus = st.lists(st.sampled_from(sorted(KNOWN)), max_size=2, unique=True)
+
+
+def factors(region_formulation, renal=None, **kwargs):
+    region, formulation = region_formulation
+    return PatientFactors(region=region, formulation=formulation, renal=renal, **kwargs)
+
+
+def max_dose(a) -> int:
+    return a.dose.max_mg_per_day or 0
+
+
+@settings(max_examples=400, deadline=None)
+@given(labelling, st.floats(0, 250), st.floats(0, 250), hepatic, medications, conditions, focus)
+def test_maximum_never_rises_as_entered_clearance_falls(rf, c1, c2, hep, meds, conds, ind):
+    high, low = max(c1, c2), min(c1, c2)
+    common = {
+        "hepatic": hep,
+        "medications": tuple(meds),
+        "conditions": tuple(conds),
+        "indications": tuple(ind),
+    }
+    a_high = assess(factors(rf, RenalEntered(high), **common), CAT, today=TODAY)
+    a_low = assess(factors(rf, RenalEntered(low), **common), CAT, today=TODAY)
+    assert max_dose(a_low) <= max_dose(a_high)
+    check_dose_invariants(a_low, CAT)
+    check_dose_invariants(a_high, CAT)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    labelling,
+    st.floats(18, 120),
+    st.sampled_from(["female", "male"]),
+    st.floats(40, 200),
+    st.one_of(st.none(), st.floats(140, 200)),
+    st.floats(0.3, 15),
+    st.floats(1.0, 4.0),
+)
+def test_maximum_never_rises_as_creatinine_rises(rf, age, sex, kg, height, scr, factor):
+    def renal(creatinine):
+        return RenalEstimate(
+            age_years=age,
+            sex=sex,
+            weight=Measure(kg, "kg"),
+            serum_creatinine=Measure(creatinine, "mg/dL"),
+            height=Measure(height, "cm") if height else None,
+        )
+
+    better = assess(factors(rf, renal(scr)), CAT, today=TODAY)
+    worse = assess(factors(rf, renal(min(scr * factor, 20))), CAT, today=TODAY)
+    assert max_dose(worse) <= max_dose(better)
+    # With several estimates the dose follows the lowest unless chosen otherwise.
+    if worse.renal.chosen_by == "conservative":
+        assert worse.renal.crcl_ml_min == min(e.crcl_ml_min for e in worse.renal.estimates)
+
+
+renal_any = st.one_of(
+    st.none(),
+    st.just(Dialysis()),
+    st.floats(0, 250).map(RenalEntered),
+)
+
+
+@settings(max_examples=500, deadline=None)
+@given(labelling, renal_any, hepatic, medications, st.sampled_from(MEDICATION_NAMES), conditions, focus)
+def test_adding_a_medication_never_lowers_the_verdict(rf, renal, hep, meds, extra, conds, ind):
+    common = {"hepatic": hep, "conditions": tuple(conds), "indications": tuple(ind)}
+    before = assess(factors(rf, renal, medications=tuple(meds), **common), CAT, today=TODAY)
+    after = assess(factors(rf, renal, medications=(*meds, extra), **common), CAT, today=TODAY)
+    assert VERDICT_RANK[after.dose.verdict] >= VERDICT_RANK[before.dose.verdict]
+    assert max_dose(after) <= max_dose(before)
+    assert after.dose.renal_confirmed <= before.dose.renal_confirmed
+    check_dose_invariants(after, CAT)
+
+
+@settings(max_examples=300, deadline=None)
+@given(labelling, renal_any, medications, conditions)
+def test_a_not_recommended_rule_always_removes_the_number(rf, renal, meds, conds):
+    # EU Child-Pugh C is "not recommended" (critical) in the universe; EU NMDA antagonists too.
+    a = assess(
+        factors(
+            ("eu", "ir"), renal, hepatic=HepaticClass("C"), medications=tuple(meds), conditions=tuple(conds)
+        ),
+        CAT,
+        today=TODAY,
+    )
+    assert a.dose.verdict in NO_DOSE_VERDICTS
+    assert a.dose.max_mg_per_day is None and a.dose.start_mg_per_day is None
+    assert a.dose.verdict_reasons[0] in ("hepatic-severe", "renal-no-data", "nmda-antagonist")
+    assert not present(a, CAT).dose.shows_dose

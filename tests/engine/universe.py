@@ -12,9 +12,15 @@ Universe:
 - regimens: US IR 5->20 (10 mg twice daily), US XR 7->28, EU IR 5->20 (20 mg once daily)
 - renal: [0,5) no-data, [5,30) severe, [30,50) moderate, [50,80] mild, (80,inf) normal per regimen;
   severe caps US IR at 10 (5 mg twice daily), US XR at 14, EU at 10; EU moderate starts at 10.
-- drugs: sertraline (Zoloft; ssri, sri-ocd), clomipramine (sri-ocd), dextromethorphan (nmda,
+- drugs: sertraline (Zoloft; ssri, sri-ocd), clomipramine (tca, sri-ocd), dextromethorphan (nmda,
   dextromethorphan), amantadine (nmda), acetazolamide (alkaliniser), metformin (cationic),
-  warfarin (vka), donepezil (no rule)
+  warfarin (vka), donepezil (no rule), memantine (Namenda), phenelzine (maoi), quetiapine
+  (antipsychotic); products: olanzapine/fluoxetine (Symbyax), memantine/donepezil (Namzaric)
+- verdict effects: US Child-Pugh C and US NMDA "caution", EU Child-Pugh C and EU NMDA
+  "not-recommended", EU breastfeeding (critical) "caution"; renal-function-unknown, renal-estimate-check
+  and renal-egfr-used "unconfirmed"
+- doses studied (IR mg/day): ocd 10-20, fibromyalgia 20-30, alzheimers-disease 20-20; US XR 28 = IR 20
+- conditions: the six of the contract
 """
 
 from __future__ import annotations
@@ -27,13 +33,14 @@ US = ["us-label"]
 EU = ["eu-smpc"]
 
 
-def flag(code, severity, sources=US, title=None):
+def flag(code, severity, sources=US, title=None, verdict="standard"):
     return {
         "code": code,
         "severity": severity,
         "title": title or f"{code} title",
         "detail": f"{code} detail",
         "sources": sources,
+        "verdict": verdict,
     }
 
 
@@ -124,7 +131,15 @@ def study(key, result):
     }
 
 
-def indication(slug, *, status="off-label", role="monotherapy", augments=None, next_review_due="2027-11-26"):
+def indication(
+    slug,
+    *,
+    status="off-label",
+    role="monotherapy",
+    augments=None,
+    next_review_due="2027-11-26",
+    studied=(20, 20),
+):
     return {
         "slug": slug,
         "name": slug.replace("-", " ").title(),
@@ -134,6 +149,8 @@ def indication(slug, *, status="off-label", role="monotherapy", augments=None, n
         "augments_class": augments,
         "mechanism_rationale": "rationale",
         "dose_studied": "20 mg/day",
+        "dose_studied_min_mg_per_day": studied[0] if studied else None,
+        "dose_studied_max_mg_per_day": studied[1] if studied else None,
         "evidence": {"strength": "B", "efficacy": "inconclusive", "recommendation": "insufficient-evidence"},
         "evidence_summary": f"{slug} summary with a negative trial",
         "caveats": [{"text": f"{slug} caveat", "source": "study-x"}],
@@ -144,8 +161,16 @@ def indication(slug, *, status="off-label", role="monotherapy", augments=None, n
     }
 
 
-def drug(name, classes, other_names=()):
-    return {"name": name, "rxnorm_code": "", "classes": list(classes), "other_names": list(other_names)}
+def drug(name, classes, other_names=(), components=()):
+    return {
+        "name": name,
+        "rxnorm_code": "",
+        "classes": list(classes),
+        "other_names": list(other_names),
+        "components": list(components),
+        "name_sources": {n: "us-label" for n in other_names},
+        "name_kinds": {n: "brand" for n in other_names},
+    }
 
 
 SNAPSHOT = {
@@ -174,8 +199,8 @@ SNAPSHOT = {
     ],
     "indications": [
         indication("alzheimers-disease", status="approved"),
-        indication("ocd", role="ssri-augmentation", augments="sri-ocd"),
-        indication("fibromyalgia", next_review_due="2026-01-01"),
+        indication("ocd", role="ssri-augmentation", augments="sri-ocd", studied=(10, 20)),
+        indication("fibromyalgia", next_review_due="2026-01-01", studied=(20, 30)),
     ],
     "regimens": [
         {
@@ -192,6 +217,7 @@ SNAPSHOT = {
             "formulation": "xr",
             "start_mg_per_day": 7,
             "max_mg_per_day": 28,
+            "ir_equivalent_max_mg_per_day": 20,
             "regimen": "28 mg once daily",
             "titration": "us xr titration",
             "sources": US,
@@ -238,7 +264,7 @@ SNAPSHOT = {
                 50,
                 False,
                 "adjusted",
-                10,
+                5,
                 20,
                 "10 mg once daily; may increase to 20 mg",
                 fl=flag("renal-moderate", "warning", EU),
@@ -261,14 +287,14 @@ SNAPSHOT = {
             "region": "us",
             "child_pugh_class": "C",
             "summary": "us C",
-            "flag": flag("hepatic-severe", "warning"),
+            "flag": flag("hepatic-severe", "warning", verdict="caution"),
             "sources": US,
         },
         {
             "region": "eu",
             "child_pugh_class": "C",
             "summary": "eu C",
-            "flag": flag("hepatic-severe", "critical", EU),
+            "flag": flag("hepatic-severe", "critical", EU, verdict="not-recommended"),
             "sources": EU,
         },
     ],
@@ -285,7 +311,11 @@ SNAPSHOT = {
         },
         {"condition": "pregnancy", "region": "any", "flag": flag("pregnancy", "warning")},
         {"condition": "breastfeeding", "region": "us", "flag": flag("breastfeeding", "warning")},
-        {"condition": "breastfeeding", "region": "eu", "flag": flag("breastfeeding", "critical", EU)},
+        {
+            "condition": "breastfeeding",
+            "region": "eu",
+            "flag": flag("breastfeeding", "critical", EU, verdict="caution"),
+        },
         {
             "condition": "renal-tubular-acidosis",
             "region": "any",
@@ -303,13 +333,13 @@ SNAPSHOT = {
             "drug_class": "nmda-antagonist",
             "also_requires_class": None,
             "region": "us",
-            "flag": flag("nmda-antagonist", "warning"),
+            "flag": flag("nmda-antagonist", "warning", verdict="caution"),
         },
         {
             "drug_class": "nmda-antagonist",
             "also_requires_class": None,
             "region": "eu",
-            "flag": flag("nmda-antagonist", "critical", EU),
+            "flag": flag("nmda-antagonist", "critical", EU, verdict="not-recommended"),
         },
         {
             "drug_class": "urine-alkaliniser",
@@ -336,6 +366,30 @@ SNAPSHOT = {
             "flag": flag("serotonergic-dextromethorphan", "warning"),
         },
         {
+            "drug_class": "maoi",
+            "also_requires_class": "dextromethorphan",
+            "region": "any",
+            "flag": flag("serotonergic-dextromethorphan", "critical", title="maoi dxm", verdict="caution"),
+        },
+        {
+            "drug_class": "tca",
+            "also_requires_class": "dextromethorphan",
+            "region": "any",
+            "flag": flag("serotonergic-dextromethorphan", "warning"),
+        },
+        {
+            "drug_class": "memantine",
+            "also_requires_class": None,
+            "region": "any",
+            "flag": flag("memantine-already-taken", "warning"),
+        },
+        {
+            "drug_class": "antipsychotic",
+            "also_requires_class": None,
+            "region": "any",
+            "flag": flag("pharmacodynamic-interaction", "info"),
+        },
+        {
             "drug_class": "vitamin-k-antagonist",
             "also_requires_class": None,
             "region": "any",
@@ -343,18 +397,50 @@ SNAPSHOT = {
         },
     ],
     "standard_flags": [
-        {"region": "us", "flag": flag("renal-function-unknown", "warning", title="us renal unknown")},
-        {"region": "eu", "flag": flag("renal-function-unknown", "warning", EU, title="eu renal unknown")},
+        {
+            "region": "us",
+            "flag": flag(
+                "renal-function-unknown", "warning", title="us renal unknown", verdict="unconfirmed"
+            ),
+        },
+        {
+            "region": "eu",
+            "flag": flag(
+                "renal-function-unknown", "warning", EU, title="eu renal unknown", verdict="unconfirmed"
+            ),
+        },
         {"region": "any", "flag": flag("renal-estimates-disagree", "warning")},
+        {"region": "any", "flag": flag("renal-estimate-check", "warning", verdict="unconfirmed")},
+        {"region": "any", "flag": flag("renal-egfr-used", "warning", verdict="unconfirmed")},
+        {"region": "any", "flag": flag("studied-dose-above-cap", "warning", title="studied above cap.")},
         {"region": "any", "flag": flag("augmentation-without-ssri", "warning")},
         {"region": "any", "flag": flag("medication-not-recognized", "warning")},
         {"region": "any", "flag": flag("review-overdue", "info")},
     ],
+    "conditions": [
+        {"slug": c, "label": c.replace("-", " ").capitalize()}
+        for c in (
+            "seizure-disorder",
+            "pregnancy",
+            "breastfeeding",
+            "renal-tubular-acidosis",
+            "severe-proteus-uti",
+            "cardiovascular-disease",
+        )
+    ],
     "drug_classes": [
-        {"code": c, "name": c.replace("-", " ").upper() if c == "ssri" else c.replace("-", " ")}
+        {
+            "code": c,
+            "name": c.replace("-", " ").upper() if c == "ssri" else c.replace("-", " "),
+            "show_on_intake": c == "ssri",
+        }
         for c in (
             "ssri",
             "sri-ocd",
+            "tca",
+            "maoi",
+            "memantine",
+            "antipsychotic",
             "nmda-antagonist",
             "dextromethorphan",
             "urine-alkaliniser",
@@ -365,7 +451,7 @@ SNAPSHOT = {
     ],
     "drugs": [
         drug("sertraline", ["ssri", "sri-ocd"], ["Zoloft", "Lustral"]),
-        drug("clomipramine", ["sri-ocd"], ["Anafranil"]),
+        drug("clomipramine", ["sri-ocd", "tca"], ["Anafranil"]),
         drug("dextromethorphan", ["nmda-antagonist", "dextromethorphan"]),
         drug("amantadine", ["nmda-antagonist"]),
         drug("acetazolamide", ["urine-alkaliniser"]),
@@ -373,6 +459,13 @@ SNAPSHOT = {
         drug("warfarin", ["vitamin-k-antagonist"]),
         drug("donepezil", ["cholinesterase-inhibitor"]),
         drug("sodium bicarbonate", ["urine-alkaliniser"]),
+        drug("memantine", ["memantine"], ["Namenda"]),
+        drug("phenelzine", ["maoi"]),
+        drug("quetiapine", ["antipsychotic"]),
+        drug("olanzapine", ["antipsychotic"]),
+        drug("fluoxetine", ["ssri", "sri-ocd"]),
+        drug("olanzapine/fluoxetine", [], ["Symbyax"], components=["fluoxetine", "olanzapine"]),
+        drug("memantine/donepezil", [], ["Namzaric"], components=["donepezil", "memantine"]),
     ],
 }
 

@@ -10,7 +10,15 @@ HTMX = {"HTTP_HX_REQUEST": "true"}
 
 
 def form_data(**overrides):
-    data = {"region": "us", "formulation": "ir", "creatinine_unit": "mg/dL"}
+    data = {
+        "region": "us",
+        "formulation": "ir",
+        "creatinine_unit": "mg/dL",
+        "weight_unit": "kg",
+        "height_unit": "cm",
+        "bilirubin_unit": "mg/dL",
+        "albumin_unit": "g/dL",
+    }
     data.update(overrides)
     return data
 
@@ -53,18 +61,18 @@ def test_plain_post_without_javascript_renders_the_whole_page(client):
 
 def test_estimate_group_and_both_units(client):
     mg = client.post(
-        "/", form_data(age_years="80", sex="female", weight_kg="50", serum_creatinine="1.4"), **HTMX
+        "/", form_data(age_years="80", sex="female", weight="50", serum_creatinine="1.4"), **HTMX
     )
     umol = client.post(
         "/",
         form_data(
-            age_years="80", sex="female", weight_kg="50", serum_creatinine="123.76", creatinine_unit="umol/L"
+            age_years="80", sex="female", weight="50", serum_creatinine="123.76", creatinine_unit="umol/L"
         ),
         **HTMX,
     )
     for response in (mg, umol):
         html = response.content.decode()
-        assert "CrCl 25.3 mL/min (Cockcroft-Gault)" in html
+        assert "CrCl 25.3 mL/min (Cockcroft-Gault, actual body weight)" in html
         assert regimen(html) == "5 mg twice daily"
 
 
@@ -77,7 +85,7 @@ def test_eu_moderate_renal_impairment(client):
 def test_medications_ssri_shortcuts_and_conditions(client):
     data = form_data(
         crcl_ml_min="90",
-        ssris=["sertraline"],
+        tick_ssri=["sertraline"],
         medications="Robitussin DM\ndextromethorphan, warfarin",
         conditions=["pregnancy"],
         indications=["ocd"],
@@ -114,24 +122,24 @@ def test_severity_is_written_not_only_coloured(client):
         ({"crcl_ml_min": "40", "age_years": "80"}, "crcl_ml_min", "only one renal input"),
         ({"crcl_ml_min": "40", "dialysis": "on"}, "crcl_ml_min", "only one renal input"),
         (
-            {"age_years": "80", "sex": "female", "weight_kg": "50", "serum_creatinine": "124"},
+            {"age_years": "80", "sex": "female", "weight": "50", "serum_creatinine": "124"},
             "serum_creatinine",
-            "check the unit",
+            "check the value and its unit",
         ),
         (
-            {"age_years": "200", "sex": "female", "weight_kg": "50", "serum_creatinine": "1"},
+            {"age_years": "200", "sex": "female", "weight": "50", "serum_creatinine": "1"},
             "age_years",
             "between 18 and 120",
         ),
-        ({"age_years": "80"}, "weight_kg", "Required to estimate"),
+        ({"age_years": "80"}, "weight", "Required to estimate"),
         (
-            {"weight_kg": "0", "age_years": "70", "sex": "male", "serum_creatinine": "1"},
-            "weight_kg",
+            {"weight": "0", "age_years": "70", "sex": "male", "serum_creatinine": "1"},
+            "weight",
             "between 20 and 350",
         ),
         ({"region": "eu", "formulation": "xr"}, "formulation", "no extended-release product"),
         ({"child_pugh_class": "B", "inr": "1.4"}, "child_pugh_class", "not both"),
-        ({"bilirubin_mg_dl": "2"}, "albumin_g_dl", "Required to calculate"),
+        ({"bilirubin": "2"}, "albumin", "Required to calculate"),
         ({"indications": ["migraine"]}, "indications", "not one of the available choices"),
         ({"region": "mars"}, "region", "not one of the available choices"),
     ],

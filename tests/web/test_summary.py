@@ -18,10 +18,11 @@ TYPICAL = {
     "creatinine_unit": "mg/dL",
     "age_years": "80",
     "sex": "female",
-    "weight_kg": "50",
+    "weight": "50",
+    "weight_unit": "kg",
     "serum_creatinine": "1.4",
     "child_pugh_class": "B",
-    "ssris": ["sertraline"],
+    "tick_ssri": ["sertraline"],
     "medications": "dextromethorphan, Frobnicil",
     "indications": ["ocd"],
     "conditions": ["seizure-disorder"],
@@ -80,7 +81,7 @@ def test_pdf_of_a_typical_case(client):
     for title in (
         "Severe renal impairment",
         "Another NMDA antagonist",
-        "SSRI with dextromethorphan",
+        "Dextromethorphan with a serotonergic antidepressant",
         "Medication not recognised",
     ):
         assert title in text
@@ -131,7 +132,7 @@ def test_same_answers_same_sheet_apart_from_the_print_time(client):
 
 
 def test_bad_input_returns_the_form_with_errors_not_a_pdf(client):
-    response = client.post("/summary.pdf", {**TYPICAL, "weight_kg": "-3"})
+    response = client.post("/summary.pdf", {**TYPICAL, "weight": "-3"})
     assert response.status_code == 400
     assert response["Content-Type"].startswith("text/html")
     html = response.content.decode()
@@ -170,7 +171,7 @@ def test_nothing_about_the_patient_is_logged(client, caplog):
         json.dumps({"medications": ["Frobnicil-unique-name"], "renal": {"crcl_ml_min": 17.3}}),
         content_type="application/json",
     )
-    client.post("/", {**TYPICAL, "weight_kg": "-3"}, HTTP_HX_REQUEST="true")
+    client.post("/", {**TYPICAL, "weight": "-3"}, HTTP_HX_REQUEST="true")
     logged = caplog.text
     assert "Frobnicil-unique-name" not in logged and "17.3" not in logged
 
