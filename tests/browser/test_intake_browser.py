@@ -116,3 +116,36 @@ def test_no_serious_accessibility_violations_with_results_shown(browser, seeded_
     ]
     assert serious == [], serious
     context.close()
+
+
+def test_a_not_recommended_verdict_replaces_the_number_in_the_dose_box(page, seeded_live):
+    open_intake(page, seeded_live)
+    page.get_by_label("EU (EMA SmPC)").check()
+    page.get_by_label("Creatinine clearance (mL/min)").fill("90")
+    expect(page.get_by_test_id("dose-regimen")).to_have_text("20 mg once daily")
+    page.get_by_label("Child-Pugh class").select_option("C")
+    expect(page.get_by_test_id("dose-verdict")).to_have_text("Not recommended for this patient: no dose")
+    expect(page.get_by_test_id("dose-regimen")).to_have_text(
+        "No dose: Severe hepatic impairment: not recommended"
+    )
+    expect(page.get_by_test_id("dose-max")).to_have_count(0)
+    expect(page.locator('[data-flag-code="hepatic-severe"] .severity')).to_contain_text("Critical")
+    assert page.evaluate("window.__notReloaded") is True
+
+
+def test_units_and_estimates_in_the_browser(page, seeded_live):
+    open_intake(page, seeded_live)
+    page.get_by_label("Extended release (US only)").check()
+    page.get_by_label("Age (years)").fill("72")
+    page.get_by_label("Sex (for the formula)").select_option("male")
+    page.get_by_label("Weight unit").select_option("lb")
+    page.get_by_label("Weight", exact=True).fill("275.6")
+    page.get_by_label("Height unit").select_option("in")
+    page.get_by_label("Height", exact=True).fill("70.1")
+    page.get_by_label("Serum creatinine").fill("3.4")
+    expect(page.get_by_test_id("dose-regimen")).to_have_text("14 mg once daily")
+    estimates = page.get_by_test_id("renal-estimates")
+    expect(estimates.locator("tr.used")).to_contain_text("adjusted body weight")
+    expect(estimates.locator('tr[data-method="cockcroft-gault"]')).to_contain_text("28 mg once daily")
+    page.get_by_label("Dose follows").select_option("cockcroft-gault")
+    expect(page.get_by_test_id("dose-regimen")).to_have_text("28 mg once daily")

@@ -64,6 +64,23 @@ API = {
 }
 
 
+OBESE = {
+    "formulation": "xr",
+    "renal": {
+        "age_years": 72,
+        "sex": "male",
+        "weight": 125,
+        "weight_unit": "kg",
+        "height": 178,
+        "height_unit": "cm",
+        "serum_creatinine": 3.4,
+        "creatinine_unit": "mg/dL",
+    },
+    "medications": ["sertraline", "quetiapine", "lithium"],
+    "indications": ["ocd"],
+}
+
+
 def timed(fn, n: int) -> list[float]:
     samples = []
     for _ in range(n):
@@ -90,7 +107,7 @@ def main() -> None:
     old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True)
     try:
         call_command("seed_catalogue", verbosity=0)
-        from indications.engine import assess, parse_request
+        from indications.engine import assess, parse_request, present
         from indications.snapshot import published_catalogue
         from tests.catalogue_scaling import tenfold_release
 
@@ -99,10 +116,28 @@ def main() -> None:
             f" python {sys.version.split()[0]}"
         )
         catalogue = published_catalogue()
-        factors = parse_request(API, known_indications=catalogue.indications_by_slug).factors
+
+        def factors_for(body, cat):
+            return parse_request(
+                body, known_indications=cat.indications_by_slug, known_conditions=cat.conditions_by_slug
+            ).factors
+
+        factors = factors_for(API, catalogue)
         today = datetime.date.today()
         timed(lambda: assess(factors, catalogue, today=today), 200)
         report("engine assess() (seed, no I/O)", timed(lambda: assess(factors, catalogue, today=today), 5000))
+        obese = factors_for(OBESE, catalogue)
+        report(
+            "engine assess(), three renal estimates",
+            timed(lambda: assess(obese, catalogue, today=today), 3000),
+        )
+        typo = factors_for({**API, "medications": ["sertaline", "Zolof", "amantidine", "Symbyax"]}, catalogue)
+        report(
+            "engine assess(), did-you-mean x3 + product",
+            timed(lambda: assess(typo, catalogue, today=today), 3000),
+        )
+        result = assess(factors, catalogue, today=today)
+        report("presentation step present() (seed)", timed(lambda: present(result, catalogue), 3000))
 
         client = Client()
         htmx = lambda: client.post("/", FORM, HTTP_HX_REQUEST="true")  # noqa: E731
@@ -128,7 +163,7 @@ def main() -> None:
         )
         report("htmx results request (10x catalogue)", timed(htmx, 200))
         big = published_catalogue()
-        big_factors = parse_request(API, known_indications=big.indications_by_slug).factors
+        big_factors = factors_for(API, big)
         report("engine assess() (10x catalogue)", timed(lambda: assess(big_factors, big, today=today), 2000))
     finally:
         connection.creation.destroy_test_db(old_name, verbosity=0)

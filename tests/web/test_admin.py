@@ -182,6 +182,18 @@ def test_regimen_maximum_below_start_is_refused(superuser_client):
     assert "The maximum must be at least the starting dose." in response.content.decode()
 
 
+def test_a_renal_start_above_the_regimens_start_is_refused_in_admin(superuser_client):
+    regimen = DoseRegimen.objects.get(region="eu", formulation="ir")
+    data = regimen_formset_data(regimen, LABEL)
+    moderate = next(
+        i for i, r in enumerate(regimen.renal_rules.order_by("crcl_min_ml_min")) if r.band == "moderate"
+    )
+    data[f"renal_rules-{moderate}-start_mg_per_day"] = 10
+    response = superuser_client.post(reverse("admin:indications_doseregimen_change", args=[regimen.pk]), data)
+    assert "A renal start cannot be above the regimen&#x27;s start (5 mg/day)." in response.content.decode()
+    assert RenalRule.objects.get(regimen=regimen, band="moderate").start_mg_per_day == 5
+
+
 def test_source_needs_an_http_url(superuser_client):
     response = superuser_client.post(
         reverse("admin:indications_source_add"),

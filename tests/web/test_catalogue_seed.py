@@ -53,6 +53,13 @@ CONTRACT_FLAGS = {
     "breastfeeding",
     "cardiovascular-disease",
     "medication-not-recognized",
+    # v1.1
+    "renal-estimate-check",
+    "renal-estimates-disagree",
+    "renal-egfr-used",
+    "memantine-already-taken",
+    "studied-dose-above-cap",
+    "pharmacodynamic-interaction",
 }
 
 
@@ -169,3 +176,39 @@ def test_loading_the_fixtures_twice_does_not_duplicate(settings):
     before = counts()
     call_command("loaddata", *files, verbosity=0)
     assert counts() == before
+
+
+def test_every_published_brand_name_has_a_source_a_clinician_can_open():
+    from indications.models import DrugName
+
+    brands = DrugName.objects.filter(kind="brand", is_published=True, drug__is_published=True)
+    assert brands.count() > 50
+    for name in brands.select_related("source"):
+        assert name.source is not None, name.name
+        assert name.source.url.startswith(("https://", "http://")), name.source.url
+        assert "search" not in name.source.url and "term=" not in name.source.url, name.source.url
+
+
+def test_the_verdict_effects_of_the_labels():
+    from indications.models import HepaticRule, InteractionRule
+
+    assert HepaticRule.objects.get(region="eu", child_pugh_class="C").verdict == "not-recommended"
+    assert HepaticRule.objects.get(region="us", child_pugh_class="C").verdict == "caution"
+    assert (
+        InteractionRule.objects.get(drug_class__code="nmda-antagonist", region="eu").verdict
+        == "not-recommended"
+    )
+    assert InteractionRule.objects.get(drug_class__code="nmda-antagonist", region="us").verdict == "caution"
+
+
+def test_ssri_tick_boxes_come_from_the_catalogue():
+    classes = published_catalogue().intake_classes()
+    assert [c.code for c, _ in classes] == ["ssri"]
+    assert {d.name for d in classes[0][1]} >= {
+        "sertraline",
+        "escitalopram",
+        "fluoxetine",
+        "fluvoxamine",
+        "paroxetine",
+        "citalopram",
+    }
