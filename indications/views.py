@@ -59,7 +59,9 @@ def intake(request):
 @require_GET
 def about(request):
     head = CatalogueRelease.objects.order_by("-number").values("version", "published_at").first()
-    return render(request, "indications/about.html", {"release": head})
+    catalogue = published_catalogue() if head else None
+    conditions = catalogue.conditions if catalogue else ()
+    return render(request, "indications/about.html", {"release": head, "conditions": conditions})
 
 
 @never_cache
