@@ -37,6 +37,20 @@ def _no_constants(name: str):
     raise ValueError(f"{name} is not a JSON number")
 
 
+class DuplicateKey(ValueError):
+    pass
+
+
+def _no_duplicate_keys(pairs):
+    """A member given twice is ambiguous ("region": "eu", "region": "us"): refused, never last-wins."""
+    data = {}
+    for key, value in pairs:
+        if key in data:
+            raise DuplicateKey(f"the member “{key[:40]}” is given twice")
+        data[key] = value
+    return data
+
+
 def read_json(request) -> Any:
     if request.method != "POST":
         raise ApiError(405, {"method": ["Use POST with a JSON body."]}, {"Allow": "POST"})
@@ -44,10 +58,11 @@ def read_json(request) -> Any:
         413, {"body": [f"The request body is limited to {settings.API_MAX_BODY_BYTES // 1024} KiB."]}
     )
     try:
-        if int(request.META.get("CONTENT_LENGTH") or 0) > settings.API_MAX_BODY_BYTES:
-            raise too_big
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
     except ValueError:
-        pass
+        raise ApiError(400, {"body": ["The Content-Length header is not a number."]}) from None
+    if length > settings.API_MAX_BODY_BYTES:
+        raise too_big
     if request.content_type != "application/json":
         raise ApiError(400, {"body": ["Send a JSON object with Content-Type: application/json."]})
     try:
@@ -57,11 +72,22 @@ def read_json(request) -> Any:
     if len(body) > settings.API_MAX_BODY_BYTES:
         raise too_big
     try:
-        return json.loads(body.decode("utf-8"), parse_constant=_no_constants)
+        return json.loads(
+            body.decode("utf-8"), parse_constant=_no_constants, object_pairs_hook=_no_duplicate_keys
+        )
     except UnicodeDecodeError:
         raise ApiError(400, {"body": ["The body must be UTF-8 encoded JSON."]}) from None
-    except (ValueError, RecursionError) as error:
-        raise ApiError(400, {"body": [f"Malformed JSON: {error}"]}) from None
+    except json.JSONDecodeError as error:
+        raise ApiError(
+            400, {"body": [f"Malformed JSON: {error.msg} at line {error.lineno}, column {error.colno}."]}
+        ) from None
+    except DuplicateKey as error:
+        raise ApiError(400, {"body": [f"Malformed JSON: {error}."]}) from None
+    except ValueError as error:  # NaN/Infinity, or an integer with too many digits
+        message = str(error) if "JSON number" in str(error) else "a number has too many digits"
+        raise ApiError(400, {"body": [f"Malformed JSON: {message}."]}) from None
+    except RecursionError:
+        raise ApiError(400, {"body": ["Malformed JSON: nested too deeply."]}) from None
 
 
 def catalogue_for_request(request):

@@ -49,13 +49,26 @@ ERROR_FIELD = {
 }
 
 
+PLAIN_NUMBER = re.compile(r"^\s*[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)\s*$")  # ASCII digits only
+
+
+class NumberField(forms.FloatField):
+    """Digits with an optional decimal point, nothing else: Python's float() would also read
+    "2_5" as 25, "1e2" as 100 and Arabic-Indic digits, none of which a clinician means."""
+
+    def to_python(self, value):
+        if value not in self.empty_values and not PLAIN_NUMBER.match(str(value)):
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+        return super().to_python(value)
+
+
 def number_field(label: str, limit_key: str | None = None, *, help_text: str = "") -> forms.FloatField:
     """A number typed as text (so a typo reaches the server and gets a message, rather than being
     dropped by the browser). Ranges are checked by the engine, in the unit chosen."""
-    message = "Enter a number."
+    message = "Enter a number with a decimal point (e.g. 1.4), and choose its unit beside it."
     if limit_key:
-        message += f" {LIMITS[limit_key].message()}"
-    return forms.FloatField(
+        message = f"Enter a number with a decimal point (e.g. 42.5). {LIMITS[limit_key].message()}"
+    return NumberField(
         label=label,
         required=False,
         help_text=help_text,
@@ -96,7 +109,10 @@ class IntakeForm(forms.Form):
     )
     age_years = number_field("Age (years)", "age_years")
     sex = forms.ChoiceField(label="Sex (for the formula)", required=False, choices=_dash(vocab.SEXES))
-    weight = number_field("Weight", help_text="Actual body weight, as in the label.")
+    weight = number_field(
+        "Weight",
+        help_text="Actual body weight, as the label's formula uses; with a height, adjusted weight too.",
+    )
     weight_unit = unit_field("Weight unit", vocab.WEIGHT_UNITS)
     height = number_field("Height", help_text="Optional: adds BMI, adjusted weight and CKD-EPI 2021.")
     height_unit = unit_field("Height unit", vocab.HEIGHT_UNITS)
@@ -112,7 +128,7 @@ class IntakeForm(forms.Form):
         required=False,
         choices=[
             ("", "The lowest estimate (most conservative)"),
-            *((m, vocab.RENAL_METHODS[m].capitalize()) for m in vocab.ESTIMATE_METHODS),
+            *((m, vocab.sentence(vocab.RENAL_METHODS[m])) for m in vocab.CHOOSABLE_ESTIMATES),
         ],
         help_text="When the estimates disagree, choose the one that fits this patient.",
     )

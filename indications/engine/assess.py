@@ -17,15 +17,18 @@ from . import calculators
 from .catalogue import Catalogue, DoseRegimen, FlagText, Indication, RenalRule, Source
 from .factors import Dialysis, HepaticClass, HepaticComponents, PatientFactors, RenalEntered, RenalEstimate
 from .medications import MedicationMatch, match_medication, recognise
-from .renal import RenalResult, assess_renal
+from .renal import Estimate, RenalResult, assess_renal
 from .vocabulary import (
     ANY_REGION,
+    BANDS,
     DOSE_ADJUSTED,
     DOSE_NONE,
     EGFR_METHODS,
     NO_DOSE_VERDICTS,
+    RENAL_METHODS,
     SEVERITY_RANK,
     VERDICT_RANK,
+    sentence,
 )
 
 __all__ = ["Assessment", "Flag", "assess", "match_medication"]
@@ -192,7 +195,7 @@ def describe_renal(factors: PatientFactors, renal: RenalResult) -> str:
     if isinstance(inputs, Dialysis):
         return "on dialysis"
     if isinstance(inputs, RenalEntered):
-        return f"CrCl {_fmt(inputs.crcl_ml_min)} mL/min (entered)"
+        return f"CrCl {clearance_text(renal.used)} (entered)"
     if isinstance(inputs, RenalEstimate) and renal.used is not None:
         parts = []
         if inputs.has_creatinine:
@@ -200,13 +203,27 @@ def describe_renal(factors: PatientFactors, renal: RenalResult) -> str:
                 f"{_fmt(inputs.age_years)} y, {inputs.sex}, {inputs.weight},"
                 f" creatinine {inputs.serum_creatinine}"
             )
+        elif inputs.weight is not None:
+            parts.append(f"weight {inputs.weight}")
         if inputs.height is not None:
             parts.append(f"height {inputs.height}")
         if inputs.egfr_ml_min_1_73m2 is not None:
             parts.append(f"lab eGFR {_fmt(inputs.egfr_ml_min_1_73m2)} mL/min/1.73 m²")
-        used = renal.used
-        return f"{used.method} {_fmt(used.shown)} mL/min ({'; '.join(parts)})"
+        return f"{estimate_text(renal.used)} ({'; '.join(parts)})"
     return ""
+
+
+def clearance_text(estimate: Estimate) -> str:
+    """ "29.97 mL/min": as many decimals as the shown value needs (never across a band edge)."""
+    shown = estimate.shown
+    digits = next((d for d in (1, 2, 3) if round(shown, d) == shown), 3)
+    unit = "mL/min/1.73 m²" if estimate.method == "egfr-lab" else "mL/min"
+    return f"{shown:.{digits}f} {unit}"
+
+
+def estimate_text(estimate: Estimate) -> str:
+    """ "Cockcroft-Gault, adjusted body weight: 26.1 mL/min"."""
+    return f"{sentence(RENAL_METHODS[estimate.method])}: {clearance_text(estimate)}"
 
 
 def _assess_hepatic(factors: PatientFactors) -> HepaticResult:
@@ -272,6 +289,7 @@ def _dose(
     renal: RenalResult,
     hepatic_rule,
     flags: list[Flag],
+    renal_doubt: bool,
 ) -> Dose:
     labelled = labelled_dose(regimen, renal.rule)
     basis = []
@@ -287,9 +305,7 @@ def _dose(
     if hepatic_rule is not None:
         basis.append(DoseNote(hepatic_rule.summary, hepatic_rule.sources))
     verdict, reasons = _verdict(flags, renal.rule, regimen)
-    renal_confirmed = (
-        renal.given and renal.rule is not None and not any(f.verdict == "unconfirmed" for f in flags)
-    )
+    renal_confirmed = renal.given and renal.rule is not None and not renal_doubt
     start, maximum = labelled.start_mg_per_day, labelled.max_mg_per_day
     text, titration = labelled.regimen, labelled.titration
     if verdict in NO_DOSE_VERDICTS:
@@ -339,21 +355,39 @@ def assess(factors: PatientFactors, catalogue: Catalogue, *, today: date) -> Ass
         )
     elif renal.rule.flag is not None:
         flags.raise_(renal.rule.flag, described)
-    if renal.disagree:
+    regimen = catalogue.regimen(region, factors.formulation)
+    if renal.disagree and len({labelled_dose(regimen, e.rule) for e in renal.estimates}) > 1:
+        # Bands that give the same labelled dose (mild and normal) are not worth a warning.
+        chosen = "chosen by the clinician" if renal.chosen_by == "clinician" else "the lowest"
         flags.raise_(
             catalogue.standard_flag("renal-estimates-disagree", region),
-            "; ".join(f"{e.method} {_fmt(e.shown)} mL/min ({e.band})" for e in renal.estimates)
-            + f"; the dose follows {renal.method}",
+            "; ".join(f"{estimate_text(e)} ({BANDS.get(e.band, e.band)})" for e in renal.estimates)
+            + f". The dose follows {RENAL_METHODS[renal.method]} ({chosen})",
         )
     if renal.needs_check:
+        check = "adjusted" if renal.estimate("cockcroft-gault-adjusted-weight") else "actual"
         flags.raise_(
             catalogue.standard_flag("renal-estimate-check", region),
-            f"Cockcroft-Gault {_fmt(renal.check_crcl_ml_min)} mL/min from {described}",
+            f"Cockcroft-Gault with {check} body weight gives {_fmt(renal.check_crcl_ml_min)} mL/min"
+            f" from {factors.renal.serum_creatinine}",
         )
-    if renal.used is not None and all(e.method in EGFR_METHODS for e in renal.estimates):
-        # A lab eGFR is all there is to go on. (With Cockcroft-Gault present, following a lower eGFR
+    if renal.method in EGFR_METHODS and (
+        all(e.method in EGFR_METHODS for e in renal.estimates) or renal.less_conservative_than_lowest
+    ):
+        # The dose rests on an eGFR rather than the clearance the label uses: either it is all there
+        # is, or the clinician chose it over a lower estimate. (Following an eGFR that is the lowest
         # is the conservative choice, and any disagreement of bands is flagged above.)
         flags.raise_(catalogue.standard_flag("renal-egfr-used", region), described)
+    if isinstance(factors.renal, RenalEstimate) and not factors.renal.has_creatinine:
+        missing.append(
+            MissingInput(
+                "renal",
+                "Serum creatinine not given: Cockcroft-Gault, the clearance the label uses, was not"
+                " calculated.",
+            )
+        )
+    # Doubt about the renal basis (the flags raised so far whose effect is "unconfirmed").
+    renal_doubt = any(f.verdict == "unconfirmed" for f in flags.all())
 
     # Hepatic function.
     hepatic = _assess_hepatic(factors)
@@ -436,8 +470,7 @@ def assess(factors: PatientFactors, catalogue: Catalogue, *, today: date) -> Ass
             )
 
     # The dose and its verdict, from every flag raised so far.
-    regimen = catalogue.regimen(region, factors.formulation)
-    dose = _dose(factors, regimen, renal, hepatic_rule, flags.all())
+    dose = _dose(factors, regimen, renal, hepatic_rule, flags.all(), renal_doubt)
 
     # Each indication against this patient's maximum (IR-equivalent).
     cap = dose.ir_equivalent_max
@@ -473,7 +506,7 @@ def assess(factors: PatientFactors, catalogue: Catalogue, *, today: date) -> Ass
 
     # The studied-dose flag may not change the dose (publishing checks its text is "standard"); the
     # verdict is recomputed from every flag so that no flag is left out of it.
-    final = _dose(factors, regimen, renal, hepatic_rule, flags.all())
+    final = _dose(factors, regimen, renal, hepatic_rule, flags.all(), renal_doubt)
 
     return Assessment(
         catalogue_version=catalogue.version,

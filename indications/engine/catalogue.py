@@ -10,6 +10,7 @@ Clinical knowledge lives in the snapshot; this module holds only its shape.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -17,20 +18,27 @@ from typing import Any
 
 from .vocabulary import ANY_REGION, DOSE_ADJUSTED, DOSE_NONE, SEVERITY_RANK  # noqa: F401 (re-exported)
 
-# Salt and release words a clinician may type after a drug name; they never change which drug it is.
+# Salt, ester and release words a clinician may type after a drug name; they never change which drug
+# it is ("potassium" and "calcium" are kept: potassium bicarbonate is not sodium bicarbonate).
 SALT_AND_RELEASE_WORDS = frozenset(
-    "hydrochloride hcl hydrobromide hbr sodium potassium calcium oxalate maleate mesylate besylate"
-    " succinate tartrate citrate fumarate sulfate sulphate phosphate"
+    "hydrochloride hcl hydrobromide hbr sodium oxalate maleate mesylate besylate succinate tartrate citrate"
+    " fumarate sulfate sulphate phosphate gluconate chloride bromide decanoate palmitate pamoate"
+    " polacrilex polistirex"
     " er xr xl sr cr dr la cd odt ec mr".split()
 )
 _NOT_A_WORD = re.compile(r"[\W_]+")
 
 
+def words(text: str) -> list[str]:
+    """The words of a name: Unicode-normalised (NFKC: full-width and styled letters become plain),
+    case-folded, punctuation as spaces."""
+    return _NOT_A_WORD.sub(" ", unicodedata.normalize("NFKC", text).casefold()).split()
+
+
 def normalise_name(text: str) -> str:
-    """The key a medication name is matched on: case-folded, punctuation as spaces, salt and release
-    words dropped ("Sertraline HCl", "sertraline-hydrochloride" and "SERTRALINE" are one key)."""
-    words = _NOT_A_WORD.sub(" ", text.casefold()).split()
-    return " ".join(w for w in words if w not in SALT_AND_RELEASE_WORDS)
+    """The key a medication name is matched on: its words without salt and release words
+    ("Sertraline HCl", "sertraline-hydrochloride" and "SERTRALINE" are one key)."""
+    return " ".join(w for w in words(text) if w not in SALT_AND_RELEASE_WORDS)
 
 
 @dataclass(frozen=True)

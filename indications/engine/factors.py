@@ -228,10 +228,24 @@ def _number(value: Any, path: str, limit: Limit, errors: _Errors) -> float | Non
     return number
 
 
+def _fold(text: str) -> str:
+    """How a choice is compared: case, surrounding space and the micro sign (µmol/L) forgiven."""
+    return text.strip().casefold().replace("µ", "u").replace("μ", "u")
+
+
+def is_text(value: str) -> bool:
+    """True for a string that can be written out as UTF-8 (no lone surrogate such as "\ud800")."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def _choice(value: Any, path: str, choices, errors: _Errors, *, what: str) -> str | None:
-    if isinstance(value, str):
+    if isinstance(value, str) and is_text(value):
         for choice in choices:
-            if value.strip().casefold() == choice.casefold():
+            if _fold(value) == _fold(choice):
                 return choice
     shown = ", ".join(choices)
     errors.add(path, f"Choose {what}: {shown}.")
@@ -269,9 +283,24 @@ def _measure(data: Mapping, quantity: str, prefix: str, errors: _Errors) -> Meas
     path = f"{prefix}{quantity}"
     has_value = data.get(quantity) is not None
     has_legacy = legacy is not None and data.get(legacy) is not None
+    has_unit = data.get(unit_key) is not None
     if has_value and has_legacy:
         errors.add(path, f"Give {quantity} with {unit_key}, or {legacy}, not both.")
         return None
+    if has_unit:  # a unit is always checked, and never contradicted or ignored
+        unit = _choice(data[unit_key], f"{prefix}{unit_key}", tuple(UNITS[quantity]), errors, what="a unit")
+        if unit is None:
+            return None
+        if has_legacy and unit != legacy_unit:
+            errors.add(
+                f"{prefix}{unit_key}",
+                f"{legacy} is in {legacy_unit}, but {unit_key} says {unit}: give {quantity} with {unit_key}"
+                f" instead (e.g. {quantity}: 154, {unit_key}: {unit}).",
+            )
+            return None
+        if not has_value and not has_legacy:
+            errors.add(f"{prefix}{unit_key}", f"A unit was given without the {quantity.replace('_', ' ')}.")
+            return None
     if has_legacy:
         limit = LIMITS[f"{quantity}:{legacy_unit}"]
         value = _number(data[legacy], f"{prefix}{legacy}", limit, errors)
@@ -287,15 +316,11 @@ def _measure(data: Mapping, quantity: str, prefix: str, errors: _Errors) -> Meas
         return Measure(value, legacy_unit)
     if not has_value:
         return None
-    unit_value = data.get(unit_key)
-    if unit_value is None:
+    if not has_unit:
         errors.add(
             f"{prefix}{unit_key}",
             f"Give the unit of the {quantity.replace('_', ' ')}: {', '.join(UNITS[quantity])}.",
         )
-        return None
-    unit = _choice(unit_value, f"{prefix}{unit_key}", tuple(UNITS[quantity]), errors, what="a unit")
-    if unit is None:
         return None
     value = _number(data[quantity], path, LIMITS[f"{quantity}:{unit}"], errors)
     if value is None:
@@ -312,48 +337,97 @@ def _measure(data: Mapping, quantity: str, prefix: str, errors: _Errors) -> Meas
 
 # ---------------------------------------------------------------- renal
 
+DEVINE_MIN_HEIGHT_CM = 60 * calculators.CM_PER_IN  # Devine's ideal weight is defined from 5 ft
 
-def available_estimates(estimate: RenalEstimate) -> list[str]:
-    """The estimate methods this input supports, in the order they are reported."""
-    methods = []
-    if estimate.has_creatinine:
-        methods.append("cockcroft-gault")
-        if adjusted_weight(estimate) is not None:
-            methods.append("cockcroft-gault-adjusted-weight")
-        if estimate.height is not None:
-            methods.append("ckd-epi-2021-deindexed")
-    if estimate.egfr_ml_min_1_73m2 is not None:
-        if estimate.height is not None and estimate.weight is not None:
-            methods.append("egfr-lab-deindexed")
-        else:
-            methods.append("egfr-lab")
-    return methods
+
+@dataclass(frozen=True)
+class EstimateValue:
+    """One renal estimate before any rule is applied (computed here and in ``renal``)."""
+
+    method: str
+    crcl_ml_min: float
+    weight: str | None = None  # "actual" | "adjusted" for Cockcroft-Gault
+    weight_kg: float | None = None
+    indexed_ml_min_1_73m2: float | None = None  # eGFR before de-indexing
+    source: str = ""  # "lab" | "calculated" for eGFR
 
 
 def adjusted_weight(estimate: RenalEstimate) -> float | None:
-    """Adjusted body weight when height is given and BMI is 30 or more (and weight is above ideal)."""
+    """Adjusted body weight when height (5 ft or more) is given and BMI is 30 or more, and the
+    weight is above the ideal weight; else None."""
     if estimate.height is None or estimate.weight is None or estimate.sex is None:
         return None
     weight, height = estimate.weight_kg, estimate.height_cm
+    if height < DEVINE_MIN_HEIGHT_CM:
+        return None
     if calculators.body_mass_index(weight_kg=weight, height_cm=height) < calculators.OBESITY_BMI:
         return None
     return calculators.adjusted_body_weight_kg(sex=estimate.sex, height_cm=height, weight_kg=weight)
 
 
+def compute_estimates(estimate: RenalEstimate) -> list[EstimateValue]:
+    """Every estimate the input supports, in the order they are reported."""
+    values: list[EstimateValue] = []
+    weight, height = estimate.weight_kg, estimate.height_cm
+    bsa = None
+    if weight is not None and height is not None:
+        bsa = calculators.body_surface_area_m2(height_cm=height, weight_kg=weight)
+    if estimate.has_creatinine:
+        scr = calculators.creatinine_mg_dl(estimate.serum_creatinine.value, estimate.serum_creatinine.unit)
+
+        def cg(kg: float) -> float:
+            return calculators.cockcroft_gault(
+                age_years=estimate.age_years, sex=estimate.sex, weight_kg=kg, serum_creatinine_mg_dl=scr
+            )
+
+        values.append(EstimateValue("cockcroft-gault", cg(weight), "actual", weight))
+        adjusted = adjusted_weight(estimate)
+        if adjusted is not None:
+            values.append(
+                EstimateValue("cockcroft-gault-adjusted-weight", cg(adjusted), "adjusted", adjusted)
+            )
+        if bsa is not None:
+            indexed = calculators.ckd_epi_2021(
+                age_years=estimate.age_years, sex=estimate.sex, serum_creatinine_mg_dl=scr
+            )
+            value = calculators.deindex_egfr(egfr_ml_min_1_73m2=indexed, bsa_m2=bsa)
+            values.append(
+                EstimateValue(
+                    "ckd-epi-2021-deindexed", value, indexed_ml_min_1_73m2=indexed, source="calculated"
+                )
+            )
+    if estimate.egfr_ml_min_1_73m2 is not None:
+        indexed = estimate.egfr_ml_min_1_73m2
+        # The lab value as reported, per 1.73 m², and de-indexed when weight and height allow. In a
+        # large patient de-indexing (with actual weight) raises it; the dose follows the lower.
+        values.append(EstimateValue("egfr-lab", indexed, indexed_ml_min_1_73m2=indexed, source="lab"))
+        if bsa is not None:
+            value = calculators.deindex_egfr(egfr_ml_min_1_73m2=indexed, bsa_m2=bsa)
+            values.append(
+                EstimateValue("egfr-lab-deindexed", value, indexed_ml_min_1_73m2=indexed, source="lab")
+            )
+    return values
+
+
+def available_estimates(estimate: RenalEstimate) -> list[str]:
+    return [e.method for e in compute_estimates(estimate)]
+
+
 def check_clearance(estimate: RenalEstimate) -> float | None:
     """The Cockcroft-Gault clearance the plausibility limits apply to: with adjusted weight when it
     applies (obesity), else with actual weight; None without creatinine."""
-    if not estimate.has_creatinine:
-        return None
-    weight = adjusted_weight(estimate) or estimate.weight_kg
-    return calculators.cockcroft_gault(
-        age_years=estimate.age_years,
-        sex=estimate.sex,
-        weight_kg=weight,
-        serum_creatinine_mg_dl=calculators.creatinine_mg_dl(
-            estimate.serum_creatinine.value, estimate.serum_creatinine.unit
-        ),
-    )
+    by_method = {e.method: e.crcl_ml_min for e in compute_estimates(estimate)}
+    return by_method.get("cockcroft-gault-adjusted-weight", by_method.get("cockcroft-gault"))
+
+
+ESTIMATE_NEEDS = {
+    "cockcroft-gault": "the creatinine values (age, sex, weight, serum creatinine)",
+    "cockcroft-gault-adjusted-weight": (
+        "the creatinine values, a height of 5 ft (152.4 cm) or more and a BMI of 30 or more"
+    ),
+    "ckd-epi-2021-deindexed": "the creatinine values and the height",
+    "egfr-lab-deindexed": "a lab eGFR with weight and height",
+}
 
 
 def _parse_renal(data: Any, errors: _Errors) -> RenalInput:
@@ -381,7 +455,10 @@ def _parse_renal(data: Any, errors: _Errors) -> RenalInput:
     if dialysis:
         shapes.append("dialysis")
     if len(shapes) > 1:
-        errors.add("renal", f"Give only one renal input; got {' and '.join(shapes)}.")
+        errors.add(
+            "renal",
+            f"Give only one renal input; got {' and '.join(shapes)}. Clear one of them.",
+        )
         return None
 
     if dialysis:
@@ -396,8 +473,9 @@ def _parse_renal(data: Any, errors: _Errors) -> RenalInput:
 
 def _parse_estimate(data: Mapping, given: set[str], errors: _Errors) -> RenalEstimate | None:
     before = len(errors)
-    # The creatinine (Cockcroft-Gault) shape, unless a lab eGFR is all there is to go on.
-    if given & set(CG_FIELDS) or "egfr_ml_min_1_73m2" not in given:
+    # The creatinine (Cockcroft-Gault) shape when a creatinine is given or nothing else is; with a lab
+    # eGFR and no creatinine, the eGFR is used (age and sex are then not needed).
+    if given & {"serum_creatinine", "creatinine_unit"} or "egfr_ml_min_1_73m2" not in given:
         required = {
             "age_years": ("age_years",),
             "sex": ("sex",),
@@ -425,7 +503,7 @@ def _parse_estimate(data: Mapping, given: set[str], errors: _Errors) -> RenalEst
     use = None
     if "use_estimate" in given:
         use = _choice(
-            data["use_estimate"], "renal.use_estimate", vocab.ESTIMATE_METHODS, errors, what="an estimate"
+            data["use_estimate"], "renal.use_estimate", vocab.CHOOSABLE_ESTIMATES, errors, what="an estimate"
         )
     if weight is not None and height is not None:
         bmi = calculators.body_mass_index(
@@ -466,20 +544,23 @@ def _parse_estimate(data: Mapping, given: set[str], errors: _Errors) -> RenalEst
             )
         errors.add("renal.serum_creatinine", message)
         return None
-    if use is not None and use not in available_estimates(estimate):
-        available = ", ".join(available_estimates(estimate)) or "none"
-        errors.add(
-            "renal.use_estimate",
-            f"“{use}” is not among this patient's estimates ({available}); it needs "
-            + {
-                "cockcroft-gault": "the creatinine values.",
-                "cockcroft-gault-adjusted-weight": "height, and a BMI of 30 kg/m² or more.",
-                "ckd-epi-2021-deindexed": "the creatinine values and the height.",
-                "egfr-lab": "a lab eGFR without weight and height.",
-                "egfr-lab-deindexed": "a lab eGFR with weight and height.",
-            }[use],
-        )
-        return None
+    if use is not None:
+        values = {e.method: e.crcl_ml_min for e in compute_estimates(estimate)}
+        if use not in values:
+            available = ", ".join(vocab.RENAL_METHODS[m] for m in values) or "none"
+            errors.add(
+                "renal.use_estimate",
+                f"{vocab.sentence(vocab.RENAL_METHODS[use])} is not among this patient's estimates"
+                f" ({available}); it needs {ESTIMATE_NEEDS[use]}.",
+            )
+            return None
+        if values[use] > CALCULATED_CRCL_MAX:
+            errors.add(
+                "renal.use_estimate",
+                f"{vocab.sentence(vocab.RENAL_METHODS[use])} gives {values[use]:.0f} mL/min, above the"
+                f" plausible {CALCULATED_CRCL_MAX:g} mL/min: it cannot be the one the dose follows.",
+            )
+            return None
     return estimate
 
 
@@ -545,19 +626,37 @@ def _parse_hepatic(data: Any, errors: _Errors) -> HepaticInput:
 # ---------------------------------------------------------------- the request
 
 
-def _string_list(data: Any, path: str, errors: _Errors) -> list[str] | None:
+MAX_LISTED = 20  # indications or conditions in one request (the catalogue has fewer)
+MAX_ITEM_ERRORS = 5  # errors reported per list; the rest are summarised
+
+
+def _string_list(data: Any, path: str, errors: _Errors, *, max_items: int) -> list[str] | None:
     if data is None:
         return []
     if not isinstance(data, list):
         errors.add(path, "Must be a list of strings.")
         return None
+    if len(data) > max_items:
+        errors.add(path, f"List at most {max_items}.")
+        return None
     items = []
     for i, item in enumerate(data):
         if not isinstance(item, str):
             errors.add(f"{path}[{i}]", "Must be a string.")
+        elif not is_text(item):
+            errors.add(f"{path}[{i}]", "Contains characters that are not text (an unpaired surrogate).")
         else:
             items.append(item)
     return items
+
+
+def _known(items: list[str], known: Collection[str], path: str, what: str, errors: _Errors) -> None:
+    unknown = [(i, item) for i, item in enumerate(items) if item not in known]
+    for n, (i, item) in enumerate(unknown[:MAX_ITEM_ERRORS]):
+        listed = f" Known: {', '.join(sorted(known))}." if n == 0 else ""
+        errors.add(f"{path}[{i}]", f"Unknown {what} “{item[:60]}”.{listed}")
+    if len(unknown) > MAX_ITEM_ERRORS:
+        errors.add(path, f"{len(unknown) - MAX_ITEM_ERRORS} more unknown {what} values not listed.")
 
 
 def parse_request(
@@ -592,15 +691,12 @@ def parse_request(
             "There is no extended-release product in the EU labelling: choose immediate release.",
         )
 
-    indications = _string_list(data.get("indications"), "indications", errors) or []
-    for i, slug in enumerate(indications):
-        if slug not in known_indications:
-            errors.add(
-                f"indications[{i}]",
-                f"Unknown indication “{slug[:60]}”. Known: {', '.join(sorted(known_indications))}.",
-            )
+    indications = _string_list(data.get("indications"), "indications", errors, max_items=MAX_LISTED) or []
+    _known(indications, known_indications, "indications", "indication", errors)
 
-    medications = _string_list(data.get("medications"), "medications", errors) or []
+    medications = (
+        _string_list(data.get("medications"), "medications", errors, max_items=MAX_MEDICATIONS * 4) or []
+    )
     medications = [" ".join(m.split()) for m in medications]
     medications = [m for m in medications if m]
     if len(medications) > MAX_MEDICATIONS:
@@ -609,13 +705,8 @@ def parse_request(
         if len(name) > MAX_MEDICATION_LENGTH:
             errors.add(f"medications[{i}]", f"Keep each medication under {MAX_MEDICATION_LENGTH} characters.")
 
-    conditions = _string_list(data.get("conditions"), "conditions", errors) or []
-    for i, condition in enumerate(conditions):
-        if condition not in known_conditions:
-            errors.add(
-                f"conditions[{i}]",
-                f"Unknown condition “{condition[:60]}”. Known: {', '.join(known_conditions)}.",
-            )
+    conditions = _string_list(data.get("conditions"), "conditions", errors, max_items=MAX_LISTED) or []
+    _known(conditions, known_conditions, "conditions", "condition", errors)
 
     renal = _parse_renal(data.get("renal"), errors)
     hepatic = _parse_hepatic(data.get("hepatic"), errors)

@@ -15,34 +15,48 @@ from dataclasses import dataclass
 
 from rapidfuzz import fuzz, process
 
-from .catalogue import Catalogue, Drug, normalise_name
+from .catalogue import SALT_AND_RELEASE_WORDS, Catalogue, Drug, normalise_name, words
 
+# Words around a drug name that say how much, how often, by which route or in which form; ignored at
+# either end of a name ("1. amantadine 100 mg PO BID", "esketamine nasal spray", "Delsym 12 hour").
 _DOSE_TOKEN = re.compile(
-    r"^(\d+(mg|mcg|µg|ug|g|ml|iu)?|mg|mcg|µg|ug|g|ml|iu|tab|tabs|tablet|tablets|cap|caps|capsule|capsules"
-    r"|daily|od|bd|bid|tds|tid|qd|qds|qid|qhs|nocte|mane|prn|once|twice|a|day|per|x|at|night|morning)$"
+    r"^(\d+|\d+(mg|mcg|µg|ug|g|ml|mls|iu|units?|h|hr|hrs|hour|hours|x)|x\d+|q\d+h|q\d+hr"
+    r"|mg|mcg|µg|ug|g|ml|mls|iu|units?|hour|hours|hr|hrs"
+    r"|tab|tabs|tablet|tablets|cap|caps|capsule|capsules|syrup|solution|soln|suspension|susp|liquid|elixir"
+    r"|linctus|drops|spray|nasal|patch|patches|injection|inj|infusion|cream|gel|inhaler|lozenge|lozenges"
+    r"|pak|pack|titration|starter|kit|oral|po|iv|im|sc|sl|pr|top|inh|neb|maximum|max|strength|extra"
+    r"|daily|od|om|on|bd|bid|tds|tid|qd|qds|qid|qhs|qam|qpm|nocte|mane|prn|stat|once|twice|a|day|days"
+    r"|per|x|at|night|morning|evening|bedtime|weekly|monthly)$"
 )
-_COMBINATION_SEPARATOR = re.compile(r"\s*(?:/|\+|&|\band\b)\s*", re.IGNORECASE)
+_COMBINATION_SEPARATOR = re.compile(r"\s*(?:/|\+|&|\band\b|\bwith\b)\s*", re.IGNORECASE)
+_HYPHEN = re.compile(r"\s*-\s*")
+MAX_PARTS = 4  # a typed combination of more parts than this is reported whole, as not checked
 SUGGESTION_CUTOFF = 80  # rapidfuzz ratio (0-100) a catalogue name must reach to be suggested
 MAX_SUGGESTIONS = 3
 
 
-def _key(text: str) -> str:
-    """The normalised name with trailing strength and frequency words removed."""
+def _trimmed(text: str) -> list[list[str]]:
+    """The normalised words of a name, then the same with dose, frequency, route and form words
+    dropped from either end, one at a time (the longest candidates first)."""
     tokens = normalise_name(text).split()
+    candidates = [tokens]
     while len(tokens) > 1 and _DOSE_TOKEN.match(tokens[-1]):
-        tokens.pop()
-    return " ".join(tokens)
+        tokens = tokens[:-1]
+        candidates.append(tokens)
+    while len(tokens) > 1 and _DOSE_TOKEN.match(tokens[0]):
+        tokens = tokens[1:]
+        candidates.append(tokens)
+    return candidates
+
+
+def _key(text: str) -> str:
+    """The normalised name with dose, frequency, route and form words removed from either end."""
+    return " ".join(_trimmed(text)[-1])
 
 
 def match_medication(entered: str, catalogue: Catalogue) -> Drug | None:
     """The catalogue drug or product one name refers to (generic, brand or synonym), or None."""
-    key = normalise_name(entered)
-    drug = catalogue.drugs_by_name.get(key)
-    if drug is not None:
-        return drug
-    tokens = key.split()
-    while len(tokens) > 1 and _DOSE_TOKEN.match(tokens[-1]):
-        tokens.pop()
+    for tokens in _trimmed(entered):
         drug = catalogue.drugs_by_name.get(" ".join(tokens))
         if drug is not None:
             return drug
@@ -105,26 +119,43 @@ _PARENTHESES = re.compile(r"\(([^()]*)\)")
 
 
 def _dose_only(text: str) -> bool:
-    tokens = normalise_name(text).split()
-    return all(_DOSE_TOKEN.match(t) for t in tokens)
+    """Only dose, frequency, route or form words (a part that names no drug)."""
+    found = [w for w in words(text) if w not in SALT_AND_RELEASE_WORDS or _DOSE_TOKEN.match(w)]
+    return bool(found) and all(_DOSE_TOKEN.match(w) for w in found) and len(found) == len(words(text))
 
 
-def _parts(entered: str) -> list[str]:
+def _parts(entered: str, separator: re.Pattern) -> list[str]:
     """The names inside one entry: the parts of a typed combination ("a/b", "a + b") and any name in
-    brackets ("sertraline (Zoloft)"); strengths and frequencies alone are not parts."""
+    brackets ("sertraline (Zoloft)"). Strengths and frequencies alone are not parts; a salt alone
+    ("sodium citrate") is a part, and is reported if nothing knows it."""
     outside = _PARENTHESES.sub(" ", entered)
     pieces = [outside, *_PARENTHESES.findall(entered)]
-    parts = [p.strip() for piece in pieces for p in _COMBINATION_SEPARATOR.split(piece)]
-    return [p for p in parts if p and not _dose_only(p)]
+    parts = [p.strip() for piece in pieces for p in separator.split(piece)]
+    return [p for p in parts if words(p) and not _dose_only(p)]
+
+
+def _whole(entered: str, catalogue: Catalogue) -> Drug | None:
+    """The drug the whole entry names, unless that would hide a part of it: an entry with brackets or
+    a combination sign matches whole only when no word but dose words was set aside
+    ("olanzapine/fluoxetine" is the product; "sertraline + sodium citrate" is two parts)."""
+    drug = match_medication(entered, catalogue)
+    if drug is None:
+        return None
+    if not (_COMBINATION_SEPARATOR.search(entered) or "(" in entered):
+        return drug
+    kept = [w for w in words(entered) if not _DOSE_TOKEN.match(w)]
+    return drug if kept == normalise_name(entered).split() else None
 
 
 def recognise(entered: str, catalogue: Catalogue) -> MedicationMatch:
-    drug = match_medication(entered, catalogue)
+    drug = _whole(entered, catalogue)
     if drug is not None:
         product = drug if drug.components else None
         return MedicationMatch(entered, catalogue.components_of(drug), product, ())
-    parts = _parts(entered)
-    if parts and parts != [entered]:
+    for separator in (_COMBINATION_SEPARATOR, _HYPHEN):
+        parts = _parts(entered, separator)
+        if not parts or parts == [entered] or len(parts) > MAX_PARTS:
+            continue
         drugs: list[Drug] = []
         missing: list[Unrecognised] = []
         for part in parts:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from . import calculators
 from . import vocabulary as vocab
-from .assess import Assessment, Flag, IndicationResult, labelled_dose
+from .assess import Assessment, Flag, IndicationResult, clearance_text, labelled_dose
 from .catalogue import Catalogue, FlagText, RenalRule, Study
 from .factors import HepaticComponents, RenalEstimate
 from .medications import MedicationMatch
@@ -109,7 +109,8 @@ class DoseBox:
     verdict_label: str
     heading: str
     tone: str  # standard | unconfirmed | adjusted | caution | stop
-    confirmation: str  # "" when renal function is confirmed, else why the dose is not confirmed
+    confirmation: str  # why the dose is not confirmed when the verdict is stronger ("" otherwise)
+    not_confirmed: tuple[str, ...]  # every reason the dose is not confirmed (renal basis, unchecked drugs)
     formulation_label: str
     shows_dose: bool
     regimen: str
@@ -122,6 +123,7 @@ class DoseBox:
     renal_choice: str
     estimates: tuple[EstimateLine, ...]
     hepatic_line: str
+    hepatic_inputs: str  # the Child-Pugh components as entered, with units ("" when not given)
     basis: tuple[NoteView, ...]
 
 
@@ -244,7 +246,7 @@ def _estimate_lines(assessment: Assessment) -> tuple[EstimateLine, ...]:
             EstimateLine(
                 method=estimate.method,
                 label=vocab.RENAL_METHODS[estimate.method],
-                value=_clearance_text(estimate),
+                value=clearance_text(estimate),
                 band=estimate.band,
                 band_label=band_label(estimate.band, estimate.rule),
                 used=estimate is renal.used,
@@ -254,22 +256,28 @@ def _estimate_lines(assessment: Assessment) -> tuple[EstimateLine, ...]:
     return tuple(lines)
 
 
-def _clearance_text(estimate: Estimate) -> str:
-    """ "29.97 mL/min": as many decimals as the shown value needs (never across a band edge)."""
-    shown = estimate.shown
-    digits = next((d for d in (1, 2, 3) if round(shown, d) == shown), 3)
-    per = " per 1.73 m²" if estimate.method == "egfr-lab" else ""
-    return f"{number(shown, digits)} mL/min{per}"
-
-
 def _renal_line(renal: RenalResult) -> str:
     if not renal.given:
         return "not given"
     if renal.method == "dialysis":
         return f"on dialysis: {band_label(renal.band, renal.rule, dialysis=True)}"
     used = renal.used
+    measure = "eGFR" if used.method in vocab.EGFR_METHODS else "CrCl"
     method = vocab.RENAL_METHODS[used.method]
-    return f"CrCl {_clearance_text(used)} ({method}): {band_label(used.band, used.rule)}"
+    return f"{measure} {clearance_text(used)} ({method}): {band_label(used.band, used.rule)}"
+
+
+def _weight(measure) -> str:
+    """ "132 lb (59.9 kg)": a weight in pounds also in kilograms, as the formulas use it."""
+    if measure.unit == "lb":
+        return f"{measure} ({calculators.weight_kg(measure.value, measure.unit):.1f} kg)"
+    return str(measure)
+
+
+def _height(measure) -> str:
+    if measure.unit == "in":
+        return f"{measure} ({calculators.height_cm(measure.value, measure.unit):.0f} cm)"
+    return str(measure)
 
 
 def _renal_inputs(assessment: Assessment) -> str:
@@ -279,13 +287,13 @@ def _renal_inputs(assessment: Assessment) -> str:
     parts = []
     if inputs.has_creatinine:
         parts.append(
-            f"{number(inputs.age_years, 0)} y, {inputs.sex}, {inputs.weight},"
+            f"{number(inputs.age_years, 0)} y, {inputs.sex}, {_weight(inputs.weight)},"
             f" creatinine {inputs.serum_creatinine}"
         )
     elif inputs.weight is not None:
-        parts.append(f"weight {inputs.weight}")
+        parts.append(f"weight {_weight(inputs.weight)}")
     if inputs.height is not None:
-        parts.append(f"height {inputs.height}")
+        parts.append(f"height {_height(inputs.height)}")
     if assessment.renal.bmi is not None:
         parts.append(f"BMI {assessment.renal.bmi:.1f} kg/m²")
     if inputs.egfr_ml_min_1_73m2 is not None:
@@ -293,21 +301,52 @@ def _renal_inputs(assessment: Assessment) -> str:
     return "; ".join(parts)
 
 
-def _renal_choice(renal: RenalResult) -> str:
-    if renal.chosen_by == "conservative":
-        return "The estimates disagree or differ: the dose follows the lowest, the most conservative."
-    if renal.chosen_by == "clinician":
-        return "The dose follows the estimate the clinician chose."
-    return ""
-
-
-def _confirmation(assessment: Assessment, flags: tuple[FlagView, ...]) -> str:
-    if assessment.dose.renal_confirmed:
+def _renal_choice(assessment: Assessment) -> str:
+    """Which estimate the dose follows and why, when there was a choice."""
+    renal = assessment.renal
+    if renal.chosen_by not in ("conservative", "clinician") or renal.used is None:
         return ""
-    if not assessment.renal.given:
-        return "Dose not confirmed: renal function not given"
-    unconfirmed = [f.title for f in flags if f.verdict == "unconfirmed"]
-    return "Dose not confirmed: " + (unconfirmed[0] if unconfirmed else "renal function unclear")
+    used = renal.used
+    label = vocab.RENAL_METHODS[used.method]
+    if renal.chosen_by == "clinician":
+        text = f"The dose follows {label}, chosen by the clinician."
+        lowest = renal.lowest
+        if renal.less_conservative_than_lowest and assessment.dose.verdict not in vocab.NO_DOSE_VERDICTS:
+            gives = _gives(assessment, lowest)
+            text += (
+                f" The lowest estimate, {vocab.RENAL_METHODS[lowest.method]} ({clearance_text(lowest)}),"
+                f" would give {gives}."
+            )
+        return text
+    text = f"The dose follows the lowest estimate, {label}."
+    label_formula = renal.estimate("cockcroft-gault")
+    if (
+        label_formula is not None
+        and label_formula is not used
+        and label_formula.crcl_ml_min > used.crcl_ml_min
+    ):
+        text += (
+            f" The label's own formula, Cockcroft-Gault with actual body weight, gives"
+            f" {clearance_text(label_formula)}: this is the more conservative reading."
+        )
+    return text
+
+
+def _not_confirmed(assessment: Assessment, flags: tuple[FlagView, ...]) -> tuple[str, ...]:
+    """Every reason the dose is not confirmed for this patient, renal first."""
+    reasons = []
+    if not assessment.dose.renal_confirmed:
+        if not assessment.renal.given:
+            reasons.append("Dose not confirmed: renal function not given")
+        else:
+            renal = [f.title for f in flags if f.verdict == "unconfirmed" and f.code.startswith("renal-")]
+            reasons.append("Dose not confirmed: " + (renal[0] if renal else "renal function unclear"))
+    unchecked = assessment.unrecognized_medications
+    if unchecked:
+        names = ", ".join(f"“{n}”" for n in unchecked[:3]) + (" …" if len(unchecked) > 3 else "")
+        plural = "s" if len(unchecked) > 1 else ""
+        reasons.append(f"Dose not confirmed: {len(unchecked)} medication{plural} not checked ({names})")
+    return tuple(reasons)
 
 
 HEADINGS = {
@@ -329,8 +368,13 @@ TONES = {
 
 def _dose_box(assessment: Assessment, flags: tuple[FlagView, ...]) -> DoseBox:
     dose = assessment.dose
-    confirmation = _confirmation(assessment, flags)
-    heading = confirmation if dose.verdict == "unconfirmed" else HEADINGS[dose.verdict]
+    not_confirmed = _not_confirmed(assessment, flags)
+    if dose.verdict == "unconfirmed":
+        heading = not_confirmed[0] if not_confirmed else "Dose not confirmed"
+        confirmation = " · ".join(not_confirmed[1:])
+    else:
+        heading = HEADINGS[dose.verdict]
+        confirmation = " · ".join(not_confirmed)
     by_code = {f.code: f for f in flags}
     reasons = tuple(by_code[c].title for c in dose.verdict_reasons if c in by_code)
     hepatic = assessment.hepatic
@@ -346,7 +390,8 @@ def _dose_box(assessment: Assessment, flags: tuple[FlagView, ...]) -> DoseBox:
         verdict_label=vocab.VERDICTS[dose.verdict],
         heading=heading,
         tone=TONES[dose.verdict],
-        confirmation="" if dose.verdict == "unconfirmed" else confirmation,
+        confirmation=confirmation,
+        not_confirmed=not_confirmed,
         formulation_label=vocab.FORMULATIONS[dose.formulation],
         shows_dose=shows_dose,
         regimen=dose.regimen,
@@ -356,10 +401,22 @@ def _dose_box(assessment: Assessment, flags: tuple[FlagView, ...]) -> DoseBox:
         reasons=reasons,
         renal_line=_renal_line(assessment.renal),
         renal_inputs=_renal_inputs(assessment),
-        renal_choice=_renal_choice(assessment.renal),
+        renal_choice=_renal_choice(assessment),
         estimates=_estimate_lines(assessment) if len(assessment.renal.estimates) > 1 else (),
         hepatic_line=hepatic_line,
+        hepatic_inputs=_hepatic_inputs(assessment),
         basis=tuple(NoteView(n.text, links(n.sources)) for n in dose.basis),
+    )
+
+
+def _hepatic_inputs(assessment: Assessment) -> str:
+    hepatic = assessment.factors.hepatic
+    if not isinstance(hepatic, HepaticComponents):
+        return ""
+    return (
+        f"bilirubin {hepatic.bilirubin}, albumin {hepatic.albumin}, INR {hepatic.inr:g},"
+        f" ascites {vocab.ASCITES[hepatic.ascites].lower()},"
+        f" encephalopathy {vocab.ENCEPHALOPATHY[hepatic.encephalopathy].lower()}"
     )
 
 
@@ -409,8 +466,8 @@ def _indication_card(
     if result.studied_above_cap:
         text = catalogue.standard_flag("studied-dose-above-cap", region)
         cap = assessment.dose.ir_equivalent_max
-        title = text.title if text else "Studied above this patient's maximum dose"
-        above = f"{title} Studied at {_studied(result)}; this patient's maximum is {mg(cap)}."
+        title = text.title if text else "Studied at doses above this patient's maximum"
+        above = f"{title}: studied at {_studied(result)}; this patient's maximum is {mg(cap)}."
         notes.append(above)
     sources = list(ind.sources)
     return IndicationCard(

@@ -20,6 +20,7 @@ from .factors import (
     RenalEstimate,
     adjusted_weight,
     check_clearance,
+    compute_estimates,
 )
 from .vocabulary import UNKNOWN_BAND
 
@@ -102,6 +103,19 @@ class RenalResult:
     def estimate(self, method: str) -> Estimate | None:
         return next((e for e in self.estimates if e.method == method), None)
 
+    @property
+    def lowest(self) -> Estimate | None:
+        return min(self.estimates, key=lambda e: e.crcl_ml_min) if self.estimates else None
+
+    @property
+    def less_conservative_than_lowest(self) -> bool:
+        """The dose follows an estimate above the lowest (the clinician chose it)."""
+        return (
+            self.used is not None
+            and self.lowest is not None
+            and self.used.crcl_ml_min > self.lowest.crcl_ml_min
+        )
+
 
 UNKNOWN = RenalResult(method="unknown", used=None, estimates=(), chosen_by=None, rule=None)
 
@@ -123,63 +137,26 @@ def assess_renal(factors: PatientFactors, rules: list[RenalRule]) -> RenalResult
 
 
 def _from_estimate(renal: RenalEstimate, rules: list[RenalRule]) -> RenalResult:
-    estimates: list[Estimate] = []
+    estimates = [
+        Estimate(
+            e.method,
+            e.crcl_ml_min,
+            rule_for(rules, e.crcl_ml_min),
+            weight=e.weight,
+            weight_kg=e.weight_kg,
+            indexed_ml_min_1_73m2=e.indexed_ml_min_1_73m2,
+            source=e.source,
+        )
+        for e in compute_estimates(renal)
+    ]
     weight, height = renal.weight_kg, renal.height_cm
-    bsa = bmi = ibw = adjusted = None
+    bsa = bmi = ibw = None
     if weight is not None and height is not None:
         bsa = calculators.body_surface_area_m2(height_cm=height, weight_kg=weight)
         bmi = calculators.body_mass_index(weight_kg=weight, height_cm=height)
-    if renal.has_creatinine:
-        scr = calculators.creatinine_mg_dl(renal.serum_creatinine.value, renal.serum_creatinine.unit)
-        actual = calculators.cockcroft_gault(
-            age_years=renal.age_years, sex=renal.sex, weight_kg=weight, serum_creatinine_mg_dl=scr
-        )
-        estimates.append(Estimate("cockcroft-gault", actual, rule_for(rules, actual), "actual", weight))
-        adjusted = adjusted_weight(renal)
-        if adjusted is not None:
-            ibw = calculators.ideal_body_weight_kg(sex=renal.sex, height_cm=height)
-            value = calculators.cockcroft_gault(
-                age_years=renal.age_years, sex=renal.sex, weight_kg=adjusted, serum_creatinine_mg_dl=scr
-            )
-            estimates.append(
-                Estimate(
-                    "cockcroft-gault-adjusted-weight", value, rule_for(rules, value), "adjusted", adjusted
-                )
-            )
-        if bsa is not None:
-            indexed = calculators.ckd_epi_2021(
-                age_years=renal.age_years, sex=renal.sex, serum_creatinine_mg_dl=scr
-            )
-            value = calculators.deindex_egfr(egfr_ml_min_1_73m2=indexed, bsa_m2=bsa)
-            estimates.append(
-                Estimate(
-                    "ckd-epi-2021-deindexed",
-                    value,
-                    rule_for(rules, value),
-                    indexed_ml_min_1_73m2=indexed,
-                    source="calculated",
-                )
-            )
-    if renal.egfr_ml_min_1_73m2 is not None:
-        indexed = renal.egfr_ml_min_1_73m2
-        if bsa is not None:
-            value = calculators.deindex_egfr(egfr_ml_min_1_73m2=indexed, bsa_m2=bsa)
-            estimates.append(
-                Estimate(
-                    "egfr-lab-deindexed",
-                    value,
-                    rule_for(rules, value),
-                    indexed_ml_min_1_73m2=indexed,
-                    source="lab",
-                )
-            )
-        else:
-            estimates.append(
-                Estimate(
-                    "egfr-lab", indexed, rule_for(rules, indexed), indexed_ml_min_1_73m2=indexed, source="lab"
-                )
-            )
-
+    adjusted = adjusted_weight(renal)
+    if adjusted is not None:
+        ibw = calculators.ideal_body_weight_kg(sex=renal.sex, height_cm=height)
     if renal.use_estimate is not None:
         used = next(e for e in estimates if e.method == renal.use_estimate)  # parse_request checked it
         chosen_by = "clinician"

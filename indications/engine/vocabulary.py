@@ -18,6 +18,11 @@ def _vocab(*pairs: tuple[str, str]) -> MappingProxyType:
     return MappingProxyType(dict(pairs))
 
 
+def sentence(text: str) -> str:
+    """The text with its first letter in capitals (and the rest as written: "Cockcroft-Gault")."""
+    return text[:1].upper() + text[1:]
+
+
 def choices(vocabulary) -> list[tuple[str, str]]:
     """Django ``choices`` for a vocabulary."""
     return list(vocabulary.items())
@@ -92,6 +97,9 @@ ESTIMATE_METHODS = (
     "egfr-lab",
     "egfr-lab-deindexed",
 )
+# A clinician may make the dose follow any of these; an eGFR per 1.73 m² ("egfr-lab") is not a dosing
+# clearance, so it is used only when it is the lowest estimate or the only one.
+CHOOSABLE_ESTIMATES = tuple(m for m in ESTIMATE_METHODS if m != "egfr-lab")
 EGFR_METHODS = frozenset({"ckd-epi-2021-deindexed", "egfr-lab", "egfr-lab-deindexed"})
 CHOSEN_BY = ("conservative", "clinician", "only-estimate")
 

@@ -242,7 +242,7 @@ def test_albumin_in_the_wrong_unit_says_so(value, unit, other):
 def test_use_estimate_must_be_one_of_this_patients_estimates():
     # No height: no CKD-EPI estimate to choose.
     message = errors(cg(use_estimate="ckd-epi-2021-deindexed"), "renal.use_estimate")
-    assert "cockcroft-gault" in message and "height" in message
+    assert "Cockcroft-Gault, actual body weight" in message and "height" in message
     assert parse(cg(height_cm=160, use_estimate="ckd-epi-2021-deindexed")).ok
     # BMI under 30: no adjusted-weight estimate.
     assert "use_estimate" in " ".join(

@@ -17,8 +17,9 @@ Universe:
   warfarin (vka), donepezil (no rule), memantine (Namenda), phenelzine (maoi), quetiapine
   (antipsychotic); products: olanzapine/fluoxetine (Symbyax), memantine/donepezil (Namzaric)
 - verdict effects: US Child-Pugh C and US NMDA "caution", EU Child-Pugh C and EU NMDA
-  "not-recommended", EU breastfeeding (critical) "caution"; renal-function-unknown, renal-estimate-check
-  and renal-egfr-used "unconfirmed"
+  "not-recommended", EU breastfeeding (critical) "caution", memantine already taken "caution";
+  renal-function-unknown, renal-estimate-check, renal-egfr-used and medication-not-recognized
+  "unconfirmed"
 - doses studied (IR mg/day): ocd 10-20, fibromyalgia 20-30, alzheimers-disease 20-20; US XR 28 = IR 20
 - conditions: the six of the contract
 """
@@ -381,7 +382,7 @@ SNAPSHOT = {
             "drug_class": "memantine",
             "also_requires_class": None,
             "region": "any",
-            "flag": flag("memantine-already-taken", "warning"),
+            "flag": flag("memantine-already-taken", "warning", verdict="caution"),
         },
         {
             "drug_class": "antipsychotic",
@@ -414,7 +415,7 @@ SNAPSHOT = {
         {"region": "any", "flag": flag("renal-egfr-used", "warning", verdict="unconfirmed")},
         {"region": "any", "flag": flag("studied-dose-above-cap", "warning", title="studied above cap.")},
         {"region": "any", "flag": flag("augmentation-without-ssri", "warning")},
-        {"region": "any", "flag": flag("medication-not-recognized", "warning")},
+        {"region": "any", "flag": flag("medication-not-recognized", "warning", verdict="unconfirmed")},
         {"region": "any", "flag": flag("review-overdue", "info")},
     ],
     "conditions": [

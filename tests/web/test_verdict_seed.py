@@ -230,8 +230,10 @@ def test_use_estimate_through_the_form_and_its_error(client):
     )
     html = form(client, use_estimate="cockcroft-gault", **fields)
     assert text(html, "dose-regimen") == "28 mg once daily"
-    assert "The dose follows the estimate the clinician chose." in html
-    bad = form(client, use_estimate="egfr-lab", **fields)
+    assert "The dose follows Cockcroft-Gault, actual body weight, chosen by the clinician." in html
+    # The lowest estimate's dose is said beside the clinician's choice.
+    assert "would give 14 mg once daily (maximum 14 mg/day)" in html
+    bad = form(client, use_estimate="egfr-lab-deindexed", **fields)
     assert re.search(r'id="id_use_estimate_error"[^>]*>.*?not among this patient', bad, re.S)
 
 
@@ -305,7 +307,10 @@ def test_studied_dose_above_cap_through_the_api(client):
     ocd = next(i for i in data["indications"] if i["slug"] == "ocd")
     assert ocd["dose_studied_range"] == {"min_mg_per_day": 10, "max_mg_per_day": 20}
     assert ocd["studied_above_cap"] is True
-    assert any("Studied above this patient's maximum dose" in n for n in ocd["notes"])
+    assert any(
+        n.startswith("Studied at doses above this patient's maximum: studied at 10–20 mg/day")
+        for n in ocd["notes"]
+    )
 
 
 def test_every_off_label_indication_but_crps_has_a_numeric_dose_studied(client):

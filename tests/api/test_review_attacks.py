@@ -1,0 +1,136 @@
+"""The cold reviewers' requests through the API and the form (seed catalogue): each answered 500 or
+gave a dose the label does not allow before it was fixed."""
+
+import json
+import re
+
+import pytest
+
+pytestmark = pytest.mark.django_db
+
+URL = "/api/v1/assess"
+
+
+def post(client, body, url=URL, **extra):
+    payload = body if isinstance(body, (str, bytes)) else json.dumps(body)
+    return client.post(url, payload, content_type="application/json", **extra)
+
+
+def test_weight_kg_with_weight_unit_lb_is_a_400_not_a_full_dose(client):
+    body = {
+        "renal": {
+            "age_years": 80,
+            "sex": "female",
+            "weight_kg": 154,
+            "weight_unit": "lb",
+            "serum_creatinine": 2.0,
+            "creatinine_unit": "mg/dL",
+        }
+    }
+    response = post(client, body)
+    assert response.status_code == 400
+    assert "renal.weight_unit" in response.json()["errors"]
+    body["renal"] = {**body["renal"], "weight": 154}
+    del body["renal"]["weight_kg"]
+    data = post(client, body).json()
+    assert (data["renal"]["band"], data["dose"]["max_mg_per_day"]) == ("severe", 10)
+
+
+@pytest.mark.parametrize("url", [URL, "/api/v1/summary.pdf"])
+def test_a_lone_surrogate_is_a_400_not_a_500(client, url):
+    response = post(client, '{"medications": ["\\ud800"]}', url=url)
+    assert response.status_code == 400
+    assert "medications[0]" in response.json()["errors"]
+
+
+def test_a_content_length_that_is_not_a_number_is_a_400(client):
+    response = client.post(URL, "{}", content_type="application/json", CONTENT_LENGTH="abc")
+    assert response.status_code == 400
+    assert response.json()["errors"]["body"]
+
+
+def test_a_member_given_twice_is_a_400_not_last_wins(client):
+    response = post(client, '{"region": "eu", "region": "us", "formulation": "xr"}')
+    assert response.status_code == 400
+    assert "given twice" in response.json()["errors"]["body"][0]
+
+
+def test_malformed_json_messages_do_not_leak_python_internals(client):
+    response = post(client, '{"renal": {"crcl_ml_min": ' + "9" * 5000 + "}}")
+    assert response.status_code == 400
+    message = response.json()["errors"]["body"][0]
+    assert "sys." not in message and "set_int_max_str_digits" not in message
+
+
+def test_a_body_of_unknown_slugs_gets_a_small_answer(client):
+    body = json.dumps({"indications": [""] * 20, "conditions": [""] * 20})
+    response = post(client, body)
+    assert response.status_code == 400
+    assert len(response.content) < 4000
+
+
+@pytest.mark.parametrize(
+    ("body", "verdict", "code"),
+    [
+        ({"region": "eu", "conditions": ["breastfeeding"]}, "not-recommended", "breastfeeding"),
+        ({"region": "eu", "medications": ["phenytoin"]}, "caution", "pharmacodynamic-interaction"),
+        ({"region": "us", "medications": ["phenytoin"]}, "standard", "pharmacodynamic-interaction"),
+        ({"region": "eu", "conditions": ["cardiovascular-disease"]}, "caution", "cardiovascular-disease"),
+        ({"region": "us", "conditions": ["cardiovascular-disease"]}, "standard", "cardiovascular-disease"),
+        ({"region": "us", "medications": ["Namzaric"]}, "caution", "memantine-already-taken"),
+        ({"region": "us", "medications": ["Frobnicil"]}, "unconfirmed", "medication-not-recognized"),
+    ],
+)
+def test_verdicts_the_reviewers_asked_for(client, body, verdict, code):
+    data = post(client, {"renal": {"crcl_ml_min": 90}, **body}).json()
+    assert data["dose"]["verdict"] == verdict
+    assert any(f["code"] == code for f in data["flags"])
+    if verdict == "not-recommended":
+        assert data["dose"]["max_mg_per_day"] is None
+
+
+def test_the_us_seizure_flag_no_longer_quotes_a_superseded_label_as_current(client):
+    data = post(client, {"renal": {"crcl_ml_min": 90}, "conditions": ["seizure-disorder"]}).json()
+    flag = next(f for f in data["flags"] if f["code"] == "seizure-disorder")
+    assert "current US label" in flag["detail"] and "Earlier US labels" in flag["detail"]
+    setid_page = "https://dailymed.nlm.nih.gov/dailymed/drugInfo.cfm?setid="
+    assert any(s["url"].startswith(setid_page) for s in flag["sources"])
+
+
+def test_chart_style_medications_are_recognised_through_the_api(client):
+    names = [
+        "Amantadine HCl 100 mg PO BID",
+        "sertraline 50mg OM",
+        "mirtazapine 15mg ON",
+        "memantine oral solution",
+    ]
+    data = post(client, {"region": "eu", "renal": {"crcl_ml_min": 90}, "medications": names}).json()
+    assert data["unrecognized_medications"] == []
+    assert data["dose"]["verdict"] == "not-recommended"
+
+
+def form(client, **fields):
+    data = {
+        "region": "us",
+        "formulation": "ir",
+        "creatinine_unit": "mg/dL",
+        "weight_unit": "kg",
+        "height_unit": "cm",
+        "bilirubin_unit": "mg/dL",
+        "albumin_unit": "g/dL",
+        **fields,
+    }
+    return client.post("/", data, HTTP_HX_REQUEST="true").content.decode()
+
+
+@pytest.mark.parametrize("typed", ["2_5", "1e2", "٧٠", "0x1A", "25 5"])
+def test_the_form_reads_only_plain_numbers(client, typed):
+    html = form(client, crcl_ml_min=typed)
+    assert 'data-testid="dose-regimen"' not in html
+    assert re.search(r'id="id_crcl_ml_min_error"[^>]*>.*?decimal point', html, re.S)
+
+
+def test_an_unchecked_medication_shows_in_the_dose_box(client):
+    html = form(client, crcl_ml_min="90", medications="Frobnicil 20 mg")
+    assert "Dose not confirmed: 1 medication not checked (“Frobnicil 20 mg”)" in html
+    assert "Standard labelled dose" not in html
