@@ -218,7 +218,7 @@ def _number(value: Any, path: str, limit: Limit, errors: _Errors) -> float | Non
         errors.add(path, f"Must be a number. {limit.message()}")
         return None
     try:
-        number = float(value)
+        number = float(value) + 0.0  # + 0.0: never -0
     except OverflowError:  # an integer too large for a float
         errors.add(path, limit.message())
         return None

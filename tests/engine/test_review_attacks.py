@@ -284,3 +284,8 @@ def test_lists_are_bounded_and_their_errors_summarised():
     result = parse({"conditions": [f"c{i}" for i in range(20)]})
     assert len([p for p in result.errors if p.startswith("conditions[")]) == 5
     assert "15 more unknown condition" in " ".join(result.errors["conditions"])
+
+
+def test_minus_zero_is_read_as_zero():
+    a, _ = run({"renal": {"crcl_ml_min": -0.0}})
+    assert str(a.inputs_used["renal"]["crcl_ml_min"]) == "0.0"
