@@ -197,20 +197,40 @@ def describe_renal(factors: PatientFactors, renal: RenalResult) -> str:
     if isinstance(inputs, RenalEntered):
         return f"CrCl {clearance_text(renal.used)} (entered)"
     if isinstance(inputs, RenalEstimate) and renal.used is not None:
-        parts = []
-        if inputs.has_creatinine:
-            parts.append(
-                f"{_fmt(inputs.age_years)} y, {inputs.sex}, {inputs.weight},"
-                f" creatinine {inputs.serum_creatinine}"
-            )
-        elif inputs.weight is not None:
-            parts.append(f"weight {inputs.weight}")
-        if inputs.height is not None:
-            parts.append(f"height {inputs.height}")
-        if inputs.egfr_ml_min_1_73m2 is not None:
-            parts.append(f"lab eGFR {_fmt(inputs.egfr_ml_min_1_73m2)} mL/min/1.73 m²")
-        return f"{estimate_text(renal.used)} ({'; '.join(parts)})"
+        return f"{estimate_text(renal.used)} ({renal_inputs_text(inputs, renal)})"
     return ""
+
+
+def _weight(measure) -> str:
+    """ "132 lb (59.9 kg)": a weight in pounds also in kilograms, as the formulas use it."""
+    if measure.unit == "lb":
+        return f"{measure} ({calculators.weight_kg(measure.value, measure.unit):.1f} kg)"
+    return str(measure)
+
+
+def _height(measure) -> str:
+    if measure.unit == "in":
+        return f"{measure} ({calculators.height_cm(measure.value, measure.unit):.0f} cm)"
+    return str(measure)
+
+
+def renal_inputs_text(inputs: RenalEstimate, renal: RenalResult) -> str:
+    """The values an estimate was computed from ("80 y, female, 60 kg, creatinine 1.4 mg/dL")."""
+    parts = []
+    if inputs.has_creatinine:
+        parts.append(
+            f"{_fmt(inputs.age_years)} y, {inputs.sex}, {_weight(inputs.weight)},"
+            f" creatinine {inputs.serum_creatinine}"
+        )
+    elif inputs.weight is not None:
+        parts.append(f"weight {_weight(inputs.weight)}")
+    if inputs.height is not None:
+        parts.append(f"height {_height(inputs.height)}")
+    if renal.bmi is not None:
+        parts.append(f"BMI {renal.bmi:.1f} kg/m²")
+    if inputs.egfr_ml_min_1_73m2 is not None:
+        parts.append(f"lab eGFR {_fmt(inputs.egfr_ml_min_1_73m2)} mL/min/1.73 m²")
+    return "; ".join(parts)
 
 
 def clearance_text(estimate: Estimate) -> str:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from . import calculators
 from . import vocabulary as vocab
-from .assess import Assessment, Flag, IndicationResult, clearance_text, labelled_dose
+from .assess import Assessment, Flag, IndicationResult, clearance_text, labelled_dose, renal_inputs_text
 from .catalogue import Catalogue, FlagText, RenalRule, Study
 from .factors import HepaticComponents, RenalEstimate
 from .medications import MedicationMatch
@@ -267,38 +267,9 @@ def _renal_line(renal: RenalResult) -> str:
     return f"{measure} {clearance_text(used)} ({method}): {band_label(used.band, used.rule)}"
 
 
-def _weight(measure) -> str:
-    """ "132 lb (59.9 kg)": a weight in pounds also in kilograms, as the formulas use it."""
-    if measure.unit == "lb":
-        return f"{measure} ({calculators.weight_kg(measure.value, measure.unit):.1f} kg)"
-    return str(measure)
-
-
-def _height(measure) -> str:
-    if measure.unit == "in":
-        return f"{measure} ({calculators.height_cm(measure.value, measure.unit):.0f} cm)"
-    return str(measure)
-
-
 def _renal_inputs(assessment: Assessment) -> str:
     inputs = assessment.factors.renal
-    if not isinstance(inputs, RenalEstimate):
-        return ""
-    parts = []
-    if inputs.has_creatinine:
-        parts.append(
-            f"{number(inputs.age_years, 0)} y, {inputs.sex}, {_weight(inputs.weight)},"
-            f" creatinine {inputs.serum_creatinine}"
-        )
-    elif inputs.weight is not None:
-        parts.append(f"weight {_weight(inputs.weight)}")
-    if inputs.height is not None:
-        parts.append(f"height {_height(inputs.height)}")
-    if assessment.renal.bmi is not None:
-        parts.append(f"BMI {assessment.renal.bmi:.1f} kg/m²")
-    if inputs.egfr_ml_min_1_73m2 is not None:
-        parts.append(f"lab eGFR {inputs.egfr_ml_min_1_73m2:g} mL/min/1.73 m²")
-    return "; ".join(parts)
+    return renal_inputs_text(inputs, assessment.renal) if isinstance(inputs, RenalEstimate) else ""
 
 
 def _renal_choice(assessment: Assessment) -> str:
