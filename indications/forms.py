@@ -84,7 +84,21 @@ def unit_field(label: str, units) -> forms.ChoiceField:
 
 
 def split_medications(text: str) -> list[str]:
-    return [part.strip() for part in re.split(r"[\n,;]+", text or "") if part.strip()]
+    """One entry per line, comma or semicolon, except inside brackets: "Nuedexta (dextromethorphan,
+    quinidine)" stays one entry, as the API would receive it."""
+    entries, current, depth = [], [], 0
+    for char in text or "":
+        if char in "([{":
+            depth += 1
+        elif char in ")]}":
+            depth = max(0, depth - 1)
+        if char == "\n" or (char in ",;" and depth == 0):
+            entries.append("".join(current))
+            current, depth = [], 0 if char == "\n" else depth
+            continue
+        current.append(char)
+    entries.append("".join(current))
+    return [entry.strip() for entry in entries if entry.strip()]
 
 
 def _dash(choices) -> list[tuple[str, str]]:

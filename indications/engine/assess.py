@@ -143,17 +143,19 @@ def _fmt(value: float) -> str:
 
 
 class _Flags:
-    """Collects flags: one per code, triggers merged, in the order raised."""
+    """Collects flags: one per code and text, triggers merged, in the order raised. Two rules that
+    share a code and a text (alkaline urine from a drug and from a condition) make one flag with both
+    triggers; rules with their own texts (an EU-only phenytoin text beside the general one) keep
+    their own flags, so that no drug is listed under a text that is not about it."""
 
     def __init__(self) -> None:
-        self._by_code: dict[str, Flag] = {}
+        self._by_text: dict[tuple[str, str], Flag] = {}
 
     def raise_(self, text: FlagText | None, trigger: str) -> None:
-        """Raise a flag; a second rule with the same code adds its trigger, the more severe text is
-        kept and the more restrictive verdict effect of the two stands."""
         if text is None:
             return
-        existing = self._by_code.get(text.code)
+        key = (text.code, text.title)
+        existing = self._by_text.get(key)
         triggers = existing.triggers if existing else ()
         if trigger and trigger not in triggers:
             triggers = (*triggers, trigger)
@@ -163,15 +165,15 @@ class _Flags:
         verdict = text.verdict
         if existing and VERDICT_RANK[existing.verdict] > VERDICT_RANK[verdict]:
             verdict = existing.verdict
-        self._by_code[text.code] = Flag(
+        self._by_text[key] = Flag(
             keep.code, keep.severity, keep.title, keep.detail, keep.sources, triggers, verdict
         )
 
     def all(self) -> list[Flag]:
-        return list(self._by_code.values())
+        return list(self._by_text.values())
 
     def ordered(self) -> tuple[Flag, ...]:
-        return tuple(sorted(self._by_code.values(), key=lambda f: SEVERITY_RANK.get(f.severity, 9)))
+        return tuple(sorted(self._by_text.values(), key=lambda f: SEVERITY_RANK.get(f.severity, 9)))
 
 
 def _for_region(rules, region: str, key):
@@ -331,9 +333,11 @@ def _dose(
     if verdict in NO_DOSE_VERDICTS:
         start = maximum = None
         titration = ""
-        why = [f.title for f in flags if f.verdict == verdict]
-        if why:
-            text = "No dose: " + "; ".join(why)
+        causes = [f for f in flags if f.verdict == verdict]
+        if causes:
+            text = "No dose: " + "; ".join(f.title for f in causes)
+            # What the dose rests on is now only why there is none: no regimen, no renal cap.
+            basis = [DoseNote(f.title, f.sources) for f in causes]
     return Dose(
         formulation=factors.formulation,
         start_mg_per_day=start,

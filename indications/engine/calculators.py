@@ -42,7 +42,8 @@ COCKCROFT_GAULT_ADJUSTED = Method(
     name="Cockcroft-Gault creatinine clearance with adjusted body weight",
     formula=(
         "As Cockcroft-Gault, with adjusted body weight when BMI is 30 kg/m² or more: ideal body weight"
-        " (Devine) 50 kg (male) or 45.5 kg (female) + 2.3 kg per inch of height over 60 inches;"
+        " (Devine) 50 kg (male) or 45.5 kg (female) + 2.3 kg per inch of height over 60 inches (less"
+        " 2.3 kg per inch under it, and not computed when that falls below 20 kg);"
         " adjusted weight = IBW + 0.4 × (actual weight − IBW). The memantine label uses actual weight;"
         " adjusted weight is a common local convention in obesity, where actual weight overestimates"
         " clearance"

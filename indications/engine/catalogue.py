@@ -26,6 +26,9 @@ SALT_AND_RELEASE_WORDS = frozenset(
     " polacrilex polistirex"
     " er xr xl sr cr dr la cd odt ec mr".split()
 )
+# Salts that can be a medicine of their own (sodium citrate, potassium chloride): a part of an entry
+# made of these is reported when nothing recognises it. The other words above never are.
+SALTS_THAT_ARE_MEDICINES = frozenset("sodium citrate chloride bromide sulfate sulphate phosphate".split())
 _NOT_A_WORD = re.compile(r"[\W_]+")
 
 

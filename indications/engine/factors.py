@@ -21,7 +21,7 @@ from . import calculators
 from . import vocabulary as vocab
 
 MAX_MEDICATIONS = 40
-MAX_MEDICATION_LENGTH = 100
+MAX_MEDICATION_LENGTH = 200  # an EHR's full product name (RxNorm) fits
 
 
 @dataclass(frozen=True)
@@ -337,7 +337,7 @@ def _measure(data: Mapping, quantity: str, prefix: str, errors: _Errors) -> Meas
 
 # ---------------------------------------------------------------- renal
 
-DEVINE_MIN_HEIGHT_CM = 60 * calculators.CM_PER_IN  # Devine's ideal weight is defined from 5 ft
+MIN_IDEAL_WEIGHT_KG = LIMITS["weight:kg"].low  # Devine falls towards zero in short adults: not below this
 
 
 @dataclass(frozen=True)
@@ -353,12 +353,12 @@ class EstimateValue:
 
 
 def adjusted_weight(estimate: RenalEstimate) -> float | None:
-    """Adjusted body weight when height (5 ft or more) is given and BMI is 30 or more, and the
-    weight is above the ideal weight; else None."""
+    """Adjusted body weight when height is given and BMI is 30 or more, and the weight is above the
+    ideal weight (Devine, as long as that is a plausible adult weight); else None."""
     if estimate.height is None or estimate.weight is None or estimate.sex is None:
         return None
     weight, height = estimate.weight_kg, estimate.height_cm
-    if height < DEVINE_MIN_HEIGHT_CM:
+    if calculators.ideal_body_weight_kg(sex=estimate.sex, height_cm=height) < MIN_IDEAL_WEIGHT_KG:
         return None
     if calculators.body_mass_index(weight_kg=weight, height_cm=height) < calculators.OBESITY_BMI:
         return None
@@ -422,9 +422,7 @@ def check_clearance(estimate: RenalEstimate) -> float | None:
 
 ESTIMATE_NEEDS = {
     "cockcroft-gault": "the creatinine values (age, sex, weight, serum creatinine)",
-    "cockcroft-gault-adjusted-weight": (
-        "the creatinine values, a height of 5 ft (152.4 cm) or more and a BMI of 30 or more"
-    ),
+    "cockcroft-gault-adjusted-weight": ("the creatinine values, a height and a BMI of 30 or more"),
     "ckd-epi-2021-deindexed": "the creatinine values and the height",
     "egfr-lab-deindexed": "a lab eGFR with weight and height",
 }

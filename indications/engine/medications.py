@@ -1,11 +1,17 @@
-"""Recognising what clinicians type in a medication list.
+"""Recognising what clinicians (and EHRs) type in a medication list.
 
-A name is matched against every generic name, brand and synonym in the catalogue after normalising
-both (case, punctuation, salt and release words: ``catalogue.normalise_name``); trailing strengths and
-frequencies ("sertraline 50 mg daily") are ignored. A combination product counts as each of its
-components, whether it is a catalogue product (Symbyax) or typed as one ("sertraline/quetiapine").
-Whatever is not recognised is reported as not checked, with "did you mean" suggestions from the
-catalogue's names; a suggestion is never substituted.
+An entry is split into parts at combination signs and brackets ("sertraline/quetiapine",
+"Nuedexta (dextromethorphan, quinidine)", "... Capsule [Namenda]"). In each part, runs of words are
+matched against every generic name, brand and synonym in the catalogue after normalising both
+(Unicode, case, punctuation, salt and release words: ``catalogue.normalise_name``), the longest run
+first. Around a match, only words that say how much, how often, by which route or in which form may
+be left over ("Amantadine HCl 100 mg p.o. b.i.d.", "24 HR memantine hydrochloride 28 MG Extended
+Release Oral Capsule"); any other leftover word, and any part that matches nothing (a salt alone
+included: "sodium citrate"), is reported as not checked, never dropped. A catalogue combination
+product counts as each of its components.
+
+Whatever is not recognised gets "did you mean" suggestions from the catalogue's names (rapidfuzz); a
+suggestion is never substituted.
 """
 
 from __future__ import annotations
@@ -15,57 +21,61 @@ from dataclasses import dataclass
 
 from rapidfuzz import fuzz, process
 
-from .catalogue import SALT_AND_RELEASE_WORDS, Catalogue, Drug, normalise_name, words
-
-# Words around a drug name that say how much, how often, by which route or in which form; ignored at
-# either end of a name ("1. amantadine 100 mg PO BID", "esketamine nasal spray", "Delsym 12 hour").
-_DOSE_TOKEN = re.compile(
-    r"^(\d+|\d+(mg|mcg|µg|ug|g|ml|mls|iu|units?|h|hr|hrs|hour|hours|x)|x\d+|q\d+h|q\d+hr"
-    r"|mg|mcg|µg|ug|g|ml|mls|iu|units?|hour|hours|hr|hrs"
-    r"|tab|tabs|tablet|tablets|cap|caps|capsule|capsules|syrup|solution|soln|suspension|susp|liquid|elixir"
-    r"|linctus|drops|spray|nasal|patch|patches|injection|inj|infusion|cream|gel|inhaler|lozenge|lozenges"
-    r"|pak|pack|titration|starter|kit|oral|po|iv|im|sc|sl|pr|top|inh|neb|maximum|max|strength|extra"
-    r"|daily|od|om|on|bd|bid|tds|tid|qd|qds|qid|qhs|qam|qpm|nocte|mane|prn|stat|once|twice|a|day|days"
-    r"|per|x|at|night|morning|evening|bedtime|weekly|monthly)$"
+from .catalogue import (
+    SALT_AND_RELEASE_WORDS,
+    SALTS_THAT_ARE_MEDICINES,
+    Catalogue,
+    Drug,
+    normalise_name,
+    words,
 )
-_COMBINATION_SEPARATOR = re.compile(r"\s*(?:/|\+|&|\band\b|\bwith\b)\s*", re.IGNORECASE)
-_HYPHEN = re.compile(r"\s*-\s*")
-MAX_PARTS = 4  # a typed combination of more parts than this is reported whole, as not checked
+
+# Words that say how much, how often, by which route, in which form or why: never a drug's name.
+_QUALIFIER = re.compile(
+    r"^(\d+|\d+(mg|mcg|µg|ug|g|kg|ml|mls|l|iu|units?|h|hr|hrs|hour|hours|x|d|day|days|wk|mo)|x\d+|q\d+h|q\d+hr"
+    r"|mg|mcg|µg|ug|g|kg|ml|mls|iu|units?|hour|hours|hr|hrs|mmol|meq"
+    r"|tab|tabs|tablet|tablets|cap|caps|capsule|capsules|syrup|solution|soln|suspension|susp|liquid|elixir"
+    r"|linctus|drops|spray|nasal|intranasal|in|patch|patches|transdermal|injection|injectable|inj|infusion"
+    r"|cream|gel|inhaler|lozenge|lozenges|pak|pack|titration|starter|kit|dose|doses|actuation|puff|puffs"
+    r"|oral|orally|po|iv|im|sc|sl|pr|top|inh|neb|by|mouth|maximum|max|strength|extra|regular"
+    r"|extended|delayed|modified|sustained|controlled|immediate|release|released|film|coated|chewable"
+    r"|dispersible|disintegrating|orodispersible|effervescent"
+    r"|daily|nightly|od|om|on|bd|bid|tds|tid|qd|qds|qid|qhs|qam|qpm|qod|nocte|mane|prn|stat|once|twice"
+    r"|thrice|times|every|each|other|the|a|an|of|to|as|needed|per|x|at|night|morning|evening|bedtime"
+    r"|weekly|monthly|day|days|week|weeks|for|then|take|taking|use|rx|sig|food|meal|meals|after|before"
+    r"|current|currently|[a-z])$"
+)
+# Where one entry holds several names: combination signs, brackets, and list punctuation.
+_PART_SEPARATOR = re.compile(r"[()\[\]{}]|\s*(?:/|\+|&|;|,|\band\b|\bwith\b)\s*", re.IGNORECASE)
+_DOTTED = re.compile(r"\b(?:[A-Za-z]\.){2,}")  # "b.i.d.", "p.o.", "q.d."
+MAX_WORDS = 40  # words in one part considered for matching (an EHR's full product name fits)
+MAX_UNRECOGNISED_PARTS = 4  # more unknown parts than this in one entry are reported as the entry
 SUGGESTION_CUTOFF = 80  # rapidfuzz ratio (0-100) a catalogue name must reach to be suggested
 MAX_SUGGESTIONS = 3
 
 
-def _trimmed(text: str) -> list[list[str]]:
-    """The normalised words of a name, then the same with dose, frequency, route and form words
-    dropped from either end, one at a time (the longest candidates first)."""
-    tokens = normalise_name(text).split()
-    candidates = [tokens]
-    while len(tokens) > 1 and _DOSE_TOKEN.match(tokens[-1]):
-        tokens = tokens[:-1]
-        candidates.append(tokens)
-    while len(tokens) > 1 and _DOSE_TOKEN.match(tokens[0]):
-        tokens = tokens[1:]
-        candidates.append(tokens)
-    return candidates
+def _undot(text: str) -> str:
+    return _DOTTED.sub(lambda m: m.group(0).replace(".", ""), text)
 
 
-def _key(text: str) -> str:
-    """The normalised name with dose, frequency, route and form words removed from either end."""
-    return " ".join(_trimmed(text)[-1])
+def _ignorable(word: str) -> bool:
+    return bool(_QUALIFIER.match(word)) or word in SALT_AND_RELEASE_WORDS
 
 
 def match_medication(entered: str, catalogue: Catalogue) -> Drug | None:
-    """The catalogue drug or product one name refers to (generic, brand or synonym), or None."""
-    for tokens in _trimmed(entered):
-        drug = catalogue.drugs_by_name.get(" ".join(tokens))
-        if drug is not None:
-            return drug
-    return None
+    """The catalogue drug or product one name refers to, ignoring qualifier words at either end
+    (generic, brand or synonym), or None."""
+    tokens = normalise_name(_undot(entered)).split()
+    while tokens and _QUALIFIER.match(tokens[-1]) and catalogue.drugs_by_name.get(" ".join(tokens)) is None:
+        tokens = tokens[:-1]
+    while tokens and _QUALIFIER.match(tokens[0]) and catalogue.drugs_by_name.get(" ".join(tokens)) is None:
+        tokens = tokens[1:]
+    return catalogue.drugs_by_name.get(" ".join(tokens)) if tokens else None
 
 
 def suggest(text: str, catalogue: Catalogue) -> tuple[str, ...]:
     """Catalogue names close to a name that matched nothing (at most one per drug)."""
-    key = _key(text)
+    key = " ".join(w for w in normalise_name(_undot(text)).split() if not _QUALIFIER.match(w))
     if len(key) < 3:
         return ()
     hits = process.extract(
@@ -115,55 +125,66 @@ class MedicationMatch:
         return self.drugs[0] if len(self.drugs) == 1 and self.product is None else None
 
 
-_PARENTHESES = re.compile(r"\(([^()]*)\)")
+def _runs(flags: list[bool], items: list[str]) -> list[str]:
+    """The contiguous runs of items whose flag is True, joined."""
+    runs, current = [], []
+    for flag, item in zip(flags, items, strict=True):
+        if flag:
+            current.append(item)
+        elif current:
+            runs.append(" ".join(current))
+            current = []
+    if current:
+        runs.append(" ".join(current))
+    return runs
 
 
-def _dose_only(text: str) -> bool:
-    """Only dose, frequency, route or form words (a part that names no drug)."""
-    found = [w for w in words(text) if w not in SALT_AND_RELEASE_WORDS or _DOSE_TOKEN.match(w)]
-    return bool(found) and all(_DOSE_TOKEN.match(w) for w in found) and len(found) == len(words(text))
-
-
-def _parts(entered: str, separator: re.Pattern) -> list[str]:
-    """The names inside one entry: the parts of a typed combination ("a/b", "a + b") and any name in
-    brackets ("sertraline (Zoloft)"). Strengths and frequencies alone are not parts; a salt alone
-    ("sodium citrate") is a part, and is reported if nothing knows it."""
-    outside = _PARENTHESES.sub(" ", entered)
-    pieces = [outside, *_PARENTHESES.findall(entered)]
-    parts = [p.strip() for piece in pieces for p in separator.split(piece)]
-    return [p for p in parts if words(p) and not _dose_only(p)]
-
-
-def _whole(entered: str, catalogue: Catalogue) -> Drug | None:
-    """The drug the whole entry names, unless that would hide a part of it: an entry with brackets or
-    a combination sign matches whole only when no word but dose words was set aside
-    ("olanzapine/fluoxetine" is the product; "sertraline + sodium citrate" is two parts)."""
-    drug = match_medication(entered, catalogue)
-    if drug is None:
-        return None
-    if not (_COMBINATION_SEPARATOR.search(entered) or "(" in entered):
-        return drug
-    kept = [w for w in words(entered) if not _DOSE_TOKEN.match(w)]
-    return drug if kept == normalise_name(entered).split() else None
+def _match_part(part: str, catalogue: Catalogue) -> tuple[list[Drug], list[str]]:
+    """The catalogue drugs named in one part (longest runs of words first) and what is left that is
+    not a qualifier: the leftover texts to report as not checked."""
+    ws = words(_undot(part))[:MAX_WORDS]
+    used = [False] * len(ws)
+    found: list[tuple[int, Drug]] = []
+    for length in range(len(ws), 0, -1):
+        for start in range(len(ws) - length + 1):
+            if any(used[start : start + length]):
+                continue
+            key = " ".join(w for w in ws[start : start + length] if w not in SALT_AND_RELEASE_WORDS)
+            drug = catalogue.drugs_by_name.get(key) if key else None
+            if drug is not None:
+                found.append((start, drug))
+                used[start : start + length] = [True] * length
+    if not found:
+        if ws and all(_ignorable(w) and w not in SALTS_THAT_ARE_MEDICINES for w in ws):
+            return [], []  # a strength, frequency or salt suffix on its own ("50 mg", "(s) HCl")
+        return [], [part.strip()] if ws else []
+    leftover = [not used[i] and not _ignorable(w) for i, w in enumerate(ws)]
+    drugs = [drug for _, drug in sorted(found, key=lambda f: f[0])]
+    return drugs, _runs(leftover, ws)
 
 
 def recognise(entered: str, catalogue: Catalogue) -> MedicationMatch:
-    drug = _whole(entered, catalogue)
-    if drug is not None:
-        product = drug if drug.components else None
-        return MedicationMatch(entered, catalogue.components_of(drug), product, ())
-    for separator in (_COMBINATION_SEPARATOR, _HYPHEN):
-        parts = _parts(entered, separator)
-        if not parts or parts == [entered] or len(parts) > MAX_PARTS:
-            continue
-        drugs: list[Drug] = []
-        missing: list[Unrecognised] = []
-        for part in parts:
-            found = match_medication(part, catalogue)
-            if found is None:
-                missing.append(Unrecognised(part, suggest(part, catalogue)))
-            else:
-                drugs += [d for d in catalogue.components_of(found) if d not in drugs]
-        if drugs:
-            return MedicationMatch(entered, tuple(drugs), None, tuple(missing))
-    return MedicationMatch(entered, (), None, (Unrecognised(entered, suggest(entered, catalogue)),))
+    whole = match_medication(entered, catalogue)
+    if whole is not None and not _PART_SEPARATOR.search(entered):
+        product = whole if whole.components else None
+        return MedicationMatch(entered, catalogue.components_of(whole), product, ())
+    parts = [p for p in _PART_SEPARATOR.split(entered) if p and p.strip()]
+    drugs: list[Drug] = []
+    missing: list[Unrecognised] = []
+    products = []
+    for part in parts:
+        found, left = _match_part(part, catalogue)
+        for drug in found:
+            if drug.components:
+                products.append(drug)
+            drugs += [d for d in catalogue.components_of(drug) if d not in drugs]
+        missing += [Unrecognised(text, suggest(text, catalogue)) for text in left]
+    if len(missing) > MAX_UNRECOGNISED_PARTS:  # a list typed into one entry: reported whole
+        missing = [Unrecognised(entered, ())]
+    if whole is not None and whole.components and not missing:
+        # The product typed with its own slash ("olanzapine/fluoxetine"): the product is named.
+        return MedicationMatch(entered, catalogue.components_of(whole), whole, ())
+    if not drugs:
+        return MedicationMatch(entered, (), None, (Unrecognised(entered, suggest(entered, catalogue)),))
+    product = products[0] if len(products) == 1 and len(drugs) == len(products[0].components) else None
+    return MedicationMatch(entered, tuple(drugs), product, tuple(missing))

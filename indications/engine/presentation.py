@@ -297,8 +297,9 @@ def _renal_choice(assessment: Assessment) -> str:
         and label_formula.crcl_ml_min > used.crcl_ml_min
     ):
         text += (
-            f" The label's own formula, Cockcroft-Gault with actual body weight, gives"
-            f" {clearance_text(label_formula)}: this is the more conservative reading."
+            f" The label's own formula, Cockcroft-Gault with actual body weight, gives a higher"
+            f" {clearance_text(label_formula)}; following the lower estimate is the more conservative"
+            " reading."
         )
     return text
 
@@ -346,8 +347,11 @@ def _dose_box(assessment: Assessment, flags: tuple[FlagView, ...]) -> DoseBox:
     else:
         heading = HEADINGS[dose.verdict]
         confirmation = " · ".join(not_confirmed)
-    by_code = {f.code: f for f in flags}
-    reasons = tuple(by_code[c].title for c in dose.verdict_reasons if c in by_code)
+    effects = [f for f in flags if f.verdict != "standard"]
+    if dose.verdict in vocab.NO_DOSE_VERDICTS:  # only why there is no dose: no other rule's numbers
+        effects = [f for f in effects if f.verdict == dose.verdict]
+    effects.sort(key=lambda f: -vocab.VERDICT_RANK[f.verdict])
+    reasons = tuple(dict.fromkeys(f.title for f in effects))
     hepatic = assessment.hepatic
     if hepatic.child_pugh_class:
         hepatic_line = vocab.CHILD_PUGH_CLASSES[hepatic.child_pugh_class]

@@ -8,6 +8,7 @@ estimate, which is always in the most conservative band, unless the clinician ch
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from . import calculators
@@ -39,7 +40,9 @@ def shown_clearance(value: float, rule: RenalRule | None) -> float:
         shown = round(value, digits) + 0.0
         if rule is None or rule.contains(shown):
             return shown
-    return value + 0.0
+    # Still across the edge at three decimals (4.99999 -> 5.000): cut towards the band instead.
+    down, up = math.floor(value * 1000) / 1000 + 0.0, math.ceil(value * 1000) / 1000 + 0.0
+    return down if rule.contains(down) else up
 
 
 @dataclass(frozen=True)

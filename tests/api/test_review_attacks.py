@@ -134,3 +134,86 @@ def test_an_unchecked_medication_shows_in_the_dose_box(client):
     html = form(client, crcl_ml_min="90", medications="Frobnicil 20 mg")
     assert "Dose not confirmed: 1 medication not checked (“Frobnicil 20 mg”)" in html
     assert "Standard labelled dose" not in html
+
+
+# ------------------------------------------------------------------ second cold pass
+
+
+@pytest.mark.parametrize(
+    "entered",
+    [
+        "amantadine 100 mg b.i.d.",
+        "amantadine 100mg p.o. q.d.",
+        "amantadine 100 mg nightly",
+        "amantadine 100 mg every morning",
+        "Rx amantadine",
+        "Spravato 56 mg intranasal",
+        "esketamine 84mg IN",
+        "amantadine hydrochloride 137 MG 24HR Extended Release Oral Capsule [Gocovri]",
+        "bupropion hydrochloride 105 MG / dextromethorphan hydrobromide 45 MG Extended Release Oral Tablet",
+        "Nuedexta (dextromethorphan, quinidine)",
+        "amantadine 100 mg capsule(s) with food",
+    ],
+)
+def test_ehr_and_chart_spellings_of_nmda_antagonists_give_no_dose_in_the_eu(client, entered):
+    data = post(client, {"region": "eu", "renal": {"crcl_ml_min": 60}, "medications": [entered]}).json()
+    assert data["unrecognized_medications"] == []
+    assert (data["dose"]["verdict"], data["dose"]["max_mg_per_day"]) == ("not-recommended", None)
+
+
+def test_an_rxnorm_memantine_name_is_memantine_already_taken(client):
+    name = "24 HR memantine hydrochloride 28 MG Extended Release Oral Capsule [Namenda]"
+    data = post(client, {"renal": {"crcl_ml_min": 60}, "medications": [name]}).json()
+    assert data["unrecognized_medications"] == [] and data["dose"]["verdict"] == "caution"
+
+
+@pytest.mark.parametrize(
+    "typed", ["Nuedexta (dextromethorphan, quinidine)", "Auvelity (dextromethorphan 45 mg; bupropion 105 mg)"]
+)
+def test_the_form_keeps_a_bracketed_list_in_one_entry(client, typed):
+    html = form(client, region="eu", crcl_ml_min="60", medications=typed)
+    assert "Not recommended for this patient: no dose" in html
+    assert "not checked" not in html.split('data-testid="dose-regimen"')[0]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"region": "eu", "renal": {"crcl_ml_min": 20}, "conditions": ["breastfeeding"]},
+        {"formulation": "xr", "renal": {"dialysis": True}},
+        {"region": "eu", "renal": {"crcl_ml_min": 40}, "hepatic": {"child_pugh_class": "C"}},
+    ],
+)
+def test_no_dose_number_anywhere_in_the_dose_box_under_a_no_dose_verdict(client, body):
+    data = post(client, body).json()
+    dose = data["dose"]
+    assert dose["verdict"] in ("not-recommended", "no-labelled-dose")
+    texts = [dose["regimen"], dose["titration"], *(n["text"] for n in dose["basis"])]
+    assert not any(re.search(r"\d+ mg", t) for t in texts), texts
+    fields = {"region": body.get("region", "us"), "formulation": body.get("formulation", "ir")}
+    if "crcl_ml_min" in body["renal"]:
+        fields["crcl_ml_min"] = str(body["renal"]["crcl_ml_min"])
+    else:
+        fields["dialysis"] = "on"
+    fields.update(
+        {"conditions": body.get("conditions", []), **({"child_pugh_class": "C"} if "hepatic" in body else {})}
+    )
+    html = form(client, **fields)
+    box = html.split('aria-labelledby="dose-heading"')[1].split("</section>")[0]
+    assert not re.search(r"\d+ mg", box), box
+
+
+def test_an_eu_phenytoin_text_lists_only_phenytoin(client):
+    data = post(
+        client,
+        {
+            "region": "eu",
+            "renal": {"crcl_ml_min": 90},
+            "medications": ["oxybutynin", "phenytoin", "haloperidol"],
+        },
+    ).json()
+    flags = [f for f in data["flags"] if f["code"] == "pharmacodynamic-interaction"]
+    phenytoin = next(f for f in flags if f["title"].startswith("Phenytoin"))
+    assert len(phenytoin["triggers"]) == 1 and phenytoin["triggers"][0].startswith("phenytoin")
+    general = next(f for f in flags if not f["title"].startswith("Phenytoin"))
+    assert {t.split(":")[0] for t in general["triggers"]} == {"oxybutynin", "haloperidol"}

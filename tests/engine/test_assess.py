@@ -411,7 +411,8 @@ def test_a_gap_in_the_renal_rules_is_never_a_silent_standard_dose():
     assert "No renal rule covers CrCl 40" in flag.triggers[0]
 
 
-def test_two_rules_with_one_code_keep_the_more_severe_text():
+def test_two_texts_with_one_code_keep_their_own_triggers():
+    # A drug is never listed under a text that is not about it: each text keeps its triggers.
     from indications.engine.catalogue import Catalogue
 
     from .universe import universe_snapshot
@@ -419,10 +420,20 @@ def test_two_rules_with_one_code_keep_the_more_severe_text():
     snap = universe_snapshot()
     for rule in snap["condition_rules"]:
         if rule["condition"] == "severe-proteus-uti":
-            rule["flag"] = {**rule["flag"], "severity": "critical", "title": "critical alkaline"}
+            rule["flag"] = {
+                **rule["flag"],
+                "severity": "critical",
+                "title": "critical alkaline",
+                "verdict": "caution",
+            }
     cat = Catalogue.from_snapshot(snap, version="sev")
     a = assess(
         PatientFactors(medications=("acetazolamide",), conditions=("severe-proteus-uti",)), cat, today=TODAY
     )
-    flag = next(f for f in a.flags if f.code == "urine-alkalinization")
-    assert (flag.severity, flag.title, len(flag.triggers)) == ("critical", "critical alkaline", 2)
+    flags = [f for f in a.flags if f.code == "urine-alkalinization"]
+    assert [(f.severity, f.title, len(f.triggers)) for f in flags] == [
+        ("critical", "critical alkaline", 1),
+        ("warning", "urine-alkalinization title", 1),
+    ]
+    assert "Severe proteus uti" in flags[0].triggers[0] and "acetazolamide" in flags[1].triggers[0]
+    assert a.dose.verdict_reasons.count("urine-alkalinization") == 1

@@ -143,7 +143,7 @@ def test_each_hepatic_shape():
         ({"indications": ["ocd", "migraine"]}, "indications[1]"),
         ({"indications": "ocd"}, "indications"),
         ({"medications": ["sertraline", 5]}, "medications[1]"),
-        ({"medications": ["x" * 101]}, "medications[0]"),
+        ({"medications": ["x" * 201]}, "medications[0]"),
         ({"medications": [f"drug {i}" for i in range(41)]}, "medications"),
         ({"conditions": ["diabetes"]}, "conditions[0]"),
         ({"patient_name": "Jane"}, "patient_name"),

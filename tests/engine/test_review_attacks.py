@@ -251,9 +251,12 @@ def test_a_product_name_typed_with_its_slash_is_still_the_product():
     assert a.medications[0].product is not None and a.unrecognized_medications == ()
 
 
-def test_too_many_parts_are_reported_whole():
-    a, _ = run({"medications": ["sertraline/abc/def/ghi/jkl"]})
-    assert a.unrecognized_medications == ("sertraline/abc/def/ghi/jkl",)
+def test_unknown_parts_are_each_reported_and_a_list_in_one_entry_is_reported_whole():
+    a, _ = run({"medications": ["sertraline/abc/def"]})
+    assert a.unrecognized_medications == ("abc", "def")
+    b, _ = run({"medications": ["sertraline/abc/def/ghi/jkl/mno"]})
+    assert b.unrecognized_medications == ("sertraline/abc/def/ghi/jkl/mno",)
+    assert [d.name for d in b.medications[0].drugs] == ["sertraline"]
 
 
 def test_an_unchecked_medication_makes_the_dose_not_confirmed_without_touching_renal_confirmation():
@@ -289,3 +292,22 @@ def test_lists_are_bounded_and_their_errors_summarised():
 def test_minus_zero_is_read_as_zero():
     a, _ = run({"renal": {"crcl_ml_min": -0.0}})
     assert str(a.inputs_used["renal"]["crcl_ml_min"]) == "0.0"
+
+
+@pytest.mark.parametrize(("value", "shown"), [(4.99999, 4.999), (29.9999, 29.999), (80.00001, 80.001)])
+def test_a_value_that_rounds_across_the_edge_at_three_decimals_is_cut_towards_its_band(value, shown):
+    a, view = run({"renal": {"crcl_ml_min": value}})
+    assert a.renal.crcl_shown == shown
+    assert f"{shown:.3f}" in view.dose.renal_line
+
+
+def test_adjusted_weight_has_no_cliff_at_five_feet():
+    # 60 y, female, 70 kg, creatinine 1.8: 152.4 cm and 152.3 cm give the same kind of answer.
+    def at(height):
+        a, _ = run(cg(age_years=60, weight_kg=70, serum_creatinine=1.8, height_cm=height))
+        return a
+
+    tall, short = at(152.4), at(152.3)
+    assert {e.method for e in tall.renal.estimates} == {e.method for e in short.renal.estimates}
+    assert short.renal.adjusted_weight_kg == pytest.approx(tall.renal.adjusted_weight_kg, abs=0.1)
+    assert tall.dose.max_mg_per_day == short.dose.max_mg_per_day

@@ -173,7 +173,7 @@ def test_long_and_odd_medication_lists_never_500(client):
     assert "at most 40 medications" in response.content.decode()
     response = client.post("/", form_data(medications="x" * 5000), **HTMX)
     assert response.status_code == 200
-    assert "under 100 characters" in response.content.decode()
+    assert "under 200 characters" in response.content.decode()
 
 
 def test_other_methods_are_refused(client):

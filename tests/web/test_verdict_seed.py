@@ -406,3 +406,65 @@ def test_seed_properties(labelling, renal, hepatic, meds, extra, conditions, foc
             today=today,
         )
         assert (lower.dose.max_mg_per_day or 0) <= (before.dose.max_mg_per_day or 0)
+
+
+# ------------------------------------------------------------------ names are never taken for another drug
+
+QUALIFIERS = [
+    "100 mg",
+    "50mg",
+    "p.o.",
+    "PO",
+    "b.i.d.",
+    "BID",
+    "nocte",
+    "once daily",
+    "tablet",
+    "oral solution",
+    "Extended Release Oral Capsule",
+    "24 HR",
+    "prn",
+    "1.",
+    "Rx",
+    "capsule(s)",
+    "with food",
+    "HCl",
+]
+
+
+def _names(catalogue):
+    return [(name, drug) for drug in catalogue.drugs for name in (drug.name, *drug.other_names)]
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.data())
+def test_every_catalogue_name_as_charts_write_it_is_its_own_drug(data):
+    from indications.engine.medications import recognise
+
+    catalogue = published_catalogue()
+    name, drug = data.draw(st.sampled_from(_names(catalogue)))
+    before = data.draw(st.lists(st.sampled_from(["1.", "Rx", "24 HR", "take"]), max_size=1))
+    after = data.draw(st.lists(st.sampled_from(QUALIFIERS), max_size=3))
+    entered = " ".join([*before, name, *after])
+    match = recognise(entered, catalogue)
+    assert match.unrecognised == (), entered
+    assert {d.name for d in match.drugs} == {d.name for d in catalogue.components_of(drug)}, entered
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.text(alphabet=st.characters(codec="utf-8"), max_size=40))
+def test_random_text_is_recognised_only_through_a_catalogue_name_in_it(text):
+    from indications.engine.catalogue import normalise_name
+    from indications.engine.medications import recognise
+
+    catalogue = published_catalogue()
+    match = recognise(text, catalogue)
+    keys = " " + normalise_name(text) + " "
+    for drug in match.drugs:
+        names = [
+            drug.name,
+            *drug.other_names,
+            *(p.name for p in catalogue.drugs if drug.name in p.components),
+        ]
+        names += [n for p in catalogue.drugs if drug.name in p.components for n in p.other_names]
+        assert any(f" {normalise_name(n)} " in keys for n in names), (text, drug.name)
