@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from .engine import calculators
-from .engine.assess import Assessment
+from .engine.assess import Assessment, IndicationResult
 from .engine.presentation import Link, Presentation
 from .engine.renal import Estimate
 
@@ -116,19 +116,20 @@ def medications_json(assessment: Assessment, view: Presentation) -> list[dict[st
             "entered": match.entered,
             "recognized": match.recognised,
             "generic_name": drug.name if drug else (match.product.name if match.product else None),
-            "classes": sorted({c for d in match.drugs for c in d.classes}),
+            "classes": list(line.class_names),  # class names, as in v1
             "recognized_as": line.recognised_as,
         }
         if match.product is not None or len(match.drugs) > 1:
-            item["components"] = [{"generic_name": d.name, "classes": list(d.classes)} for d in match.drugs]
+            item["components"] = [
+                {"generic_name": name, "classes": list(names)} for name, names in line.components
+            ]
         if match.recognised and match.unrecognised:
             item["not_checked"] = [u.text for u in match.unrecognised]
         items.append(item)
     return items
 
 
-def indication_json(card, assessment: Assessment) -> dict[str, Any]:
-    result = next(r for r in assessment.indications if r.indication.slug == card.slug)
+def indication_json(card, result: IndicationResult) -> dict[str, Any]:
     ind = result.indication
     caveats = [c.text for c in card.caveats]
     if card.review_overdue:
@@ -204,5 +205,8 @@ def assessment_json(assessment: Assessment, view: Presentation) -> dict[str, Any
         "medications": medications_json(assessment, view),
         "unrecognized_medications": list(assessment.unrecognized_medications),
         "medication_suggestions": assessment.medication_suggestions,
-        "indications": [indication_json(card, assessment) for card in view.indications],
+        "indications": [
+            indication_json(card, result)
+            for card, result in zip(view.indications, assessment.indications, strict=True)
+        ],
     }

@@ -592,12 +592,11 @@ def inputs_used(factors: PatientFactors, matches) -> dict[str, Any]:
             "albumin": hepatic.albumin.value,
             "albumin_unit": hepatic.albumin.unit,
             "albumin_g_dl": calculators.albumin_g_dl(hepatic.albumin.value, hepatic.albumin.unit),
+            "bilirubin_mg_dl": calculators.bilirubin_mg_dl(hepatic.bilirubin.value, hepatic.bilirubin.unit),
             "inr": hepatic.inr,
             "ascites": hepatic.ascites,
             "encephalopathy": hepatic.encephalopathy,
         }
-        if hepatic.bilirubin.unit == "mg/dL":
-            hepatic_in["bilirubin_mg_dl"] = hepatic.bilirubin.value
     return {
         "region": factors.region,
         "formulation": factors.formulation,

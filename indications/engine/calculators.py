@@ -187,6 +187,14 @@ def bilirubin_points(value: float, unit: str) -> int:
     return 3
 
 
+def bilirubin_mg_dl(value: float, unit: str) -> float:
+    if unit == "mg/dL":
+        return value
+    if unit == "umol/L":
+        return value / UMOL_PER_MG_DL_BILIRUBIN
+    raise ValueError(f"unknown bilirubin unit {unit!r}")
+
+
 def albumin_g_dl(value: float, unit: str) -> float:
     if unit == "g/dL":
         return value

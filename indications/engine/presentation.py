@@ -39,13 +39,6 @@ def mg(value: float | None) -> str:
     return f"{text} mg/day"
 
 
-def number(value: float | None, digits: int = 1) -> str:
-    if value is None:
-        return "—"
-    text = f"{value + 0.0:.{digits}f}"
-    return text
-
-
 def study_citation(study: Study) -> str:
     """ "Ghaleiha 2013, J Psychiatr Res 47:175": the one place a study citation is written."""
     head = f"{study.first_author} {study.year}" if study.year else study.first_author
@@ -106,10 +99,8 @@ class EstimateLine:
 @dataclass(frozen=True)
 class DoseBox:
     verdict: str
-    verdict_label: str
     heading: str
     tone: str  # standard | unconfirmed | adjusted | caution | stop
-    confirmation: str  # why the dose is not confirmed when the verdict is stronger ("" otherwise)
     not_confirmed: tuple[str, ...]  # every reason the dose is not confirmed (renal basis, unchecked drugs)
     formulation_label: str
     shows_dose: bool
@@ -125,6 +116,16 @@ class DoseBox:
     hepatic_line: str
     hepatic_inputs: str  # the Child-Pugh components as entered, with units ("" when not given)
     basis: tuple[NoteView, ...]
+
+    @property
+    def confirmations(self) -> tuple[str, ...]:
+        """The "not confirmed" lines shown under the heading (the first is the heading itself when
+        the verdict is "unconfirmed")."""
+        return self.not_confirmed[1:] if self.verdict == "unconfirmed" else self.not_confirmed
+
+    @property
+    def confirmation(self) -> str:
+        return " · ".join(self.confirmations)
 
 
 @dataclass(frozen=True)
@@ -146,6 +147,12 @@ class MedicationLine:
     recognised: bool
     recognised_as: str  # "sertraline (SSRI; ...)" or "" when nothing was recognised
     unrecognised: tuple[tuple[str, tuple[str, ...]], ...]  # (text, did-you-mean names)
+    components: tuple[tuple[str, tuple[str, ...]], ...] = ()  # (generic name, class names) per drug checked
+
+    @property
+    def class_names(self) -> tuple[str, ...]:
+        """The class names of every drug checked, once each."""
+        return tuple(dict.fromkeys(name for _, names in self.components for name in names))
 
 
 @dataclass(frozen=True)
@@ -321,13 +328,6 @@ def _not_confirmed(assessment: Assessment, flags: tuple[FlagView, ...]) -> tuple
     return tuple(reasons)
 
 
-HEADINGS = {
-    "standard": "Standard labelled dose",
-    "adjusted": "Dose adjusted for this patient",
-    "caution": "Use with caution",
-    "not-recommended": "Not recommended for this patient: no dose",
-    "no-labelled-dose": "No labelled dose for this patient",
-}
 TONES = {
     "standard": "standard",
     "unconfirmed": "unconfirmed",
@@ -342,11 +342,9 @@ def _dose_box(assessment: Assessment, flags: tuple[FlagView, ...]) -> DoseBox:
     dose = assessment.dose
     not_confirmed = _not_confirmed(assessment, flags)
     if dose.verdict == "unconfirmed":
-        heading = not_confirmed[0] if not_confirmed else "Dose not confirmed"
-        confirmation = " · ".join(not_confirmed[1:])
+        heading = not_confirmed[0] if not_confirmed else vocab.VERDICTS[dose.verdict]
     else:
-        heading = HEADINGS[dose.verdict]
-        confirmation = " · ".join(not_confirmed)
+        heading = vocab.VERDICTS[dose.verdict]
     effects = [f for f in flags if f.verdict != "standard"]
     if dose.verdict in vocab.NO_DOSE_VERDICTS:  # only why there is no dose: no other rule's numbers
         effects = [f for f in effects if f.verdict == dose.verdict]
@@ -362,10 +360,8 @@ def _dose_box(assessment: Assessment, flags: tuple[FlagView, ...]) -> DoseBox:
     shows_dose = dose.max_mg_per_day is not None
     return DoseBox(
         verdict=dose.verdict,
-        verdict_label=vocab.VERDICTS[dose.verdict],
         heading=heading,
         tone=TONES[dose.verdict],
-        confirmation=confirmation,
         not_confirmed=not_confirmed,
         formulation_label=vocab.FORMULATIONS[dose.formulation],
         shows_dose=shows_dose,
@@ -395,20 +391,21 @@ def _hepatic_inputs(assessment: Assessment) -> str:
     )
 
 
-def _classes(catalogue: Catalogue, drug) -> str:
-    return ", ".join(catalogue.class_names.get(c, c) for c in drug.classes) or "no labelled interaction"
-
-
 def _medication_line(match: MedicationMatch, catalogue: Catalogue) -> MedicationLine:
     unrecognised = tuple((u.text, u.suggestions) for u in match.unrecognised)
     if not match.recognised:
         return MedicationLine(match.entered, False, "", unrecognised)
-    parts = "; ".join(f"{d.name} ({_classes(catalogue, d)})" for d in match.drugs)
+    components = tuple(
+        (d.name, tuple(catalogue.class_names.get(c, c) for c in d.classes)) for d in match.drugs
+    )
+    parts = "; ".join(
+        f"{name} ({', '.join(names) or 'no labelled interaction'})" for name, names in components
+    )
     if match.product is not None:
         recognised_as = f"{match.product.name}: {parts}"
     else:
         recognised_as = parts
-    return MedicationLine(match.entered, True, recognised_as, unrecognised)
+    return MedicationLine(match.entered, True, recognised_as, unrecognised, components)
 
 
 def _studied(result: IndicationResult) -> str:

@@ -217,3 +217,25 @@ def test_an_eu_phenytoin_text_lists_only_phenytoin(client):
     assert len(phenytoin["triggers"]) == 1 and phenytoin["triggers"][0].startswith("phenytoin")
     general = next(f for f in flags if not f["title"].startswith("Phenytoin"))
     assert {t.split(":")[0] for t in general["triggers"]} == {"oxybutynin", "haloperidol"}
+
+
+def test_medication_classes_stay_class_names_as_in_v1(client):
+    data = post(client, {"medications": ["Zoloft", "Symbyax"]}).json()
+    zoloft, symbyax = data["medications"]
+    assert "SSRI" in zoloft["classes"] and "ssri" not in zoloft["classes"]
+    assert {c["generic_name"] for c in symbyax["components"]} == {"fluoxetine", "olanzapine"}
+    assert all(name[0].isupper() for c in symbyax["components"] for name in c["classes"])
+
+
+def test_inputs_used_keeps_bilirubin_in_mg_dl_for_si_input(client):
+    hepatic = {
+        "bilirubin": 34.2,
+        "bilirubin_unit": "umol/L",
+        "albumin": 35,
+        "albumin_unit": "g/L",
+        "inr": 1.1,
+        "ascites": "none",
+        "encephalopathy": "none",
+    }
+    used = post(client, {"hepatic": hepatic}).json()["inputs_used"]["hepatic"]
+    assert used["bilirubin_mg_dl"] == pytest.approx(2.0) and used["albumin_g_dl"] == pytest.approx(3.5)
