@@ -52,9 +52,6 @@ class Source:
     kind: str
     version: str = ""
 
-    def as_dict(self) -> dict[str, str]:
-        return {"label": self.label, "url": self.url}
-
 
 @dataclass(frozen=True)
 class FlagText:

@@ -70,15 +70,20 @@ UNITS = {
     "bilirubin": vocab.BILIRUBIN_UNITS,
     "albumin": vocab.ALBUMIN_UNITS,
 }
-# The unit-bearing quantities, with their legacy fixed-unit field (still accepted) and unit field.
-LEGACY_FIELDS = {
-    "weight": ("weight_kg", "kg", "weight_unit"),
-    "height": ("height_cm", "cm", "height_unit"),
-    "bilirubin": ("bilirubin_mg_dl", "mg/dL", "bilirubin_unit"),
-    "albumin": ("albumin_g_dl", "g/dL", "albumin_unit"),
+# The field that carries each quantity's unit, and the legacy fixed-unit field (still accepted).
+UNIT_FIELDS = {
+    "weight": "weight_unit",
+    "height": "height_unit",
+    "serum_creatinine": "creatinine_unit",
+    "bilirubin": "bilirubin_unit",
+    "albumin": "albumin_unit",
 }
-
-CG_FIELDS = ("age_years", "sex", "serum_creatinine", "creatinine_unit")  # only the creatinine shape has these
+LEGACY_FIELDS = {
+    "weight": ("weight_kg", "kg"),
+    "height": ("height_cm", "cm"),
+    "bilirubin": ("bilirubin_mg_dl", "mg/dL"),
+    "albumin": ("albumin_g_dl", "g/dL"),
+}
 RENAL_KEYS = (
     "crcl_ml_min",
     "dialysis",
@@ -277,9 +282,8 @@ def _other_unit(quantity: str, value: Any, unit: str) -> str | None:
 def _measure(data: Mapping, quantity: str, prefix: str, errors: _Errors) -> Measure | None:
     """A unit-bearing value given as ``<quantity>`` + ``<quantity>_unit``, or in its legacy fixed-unit
     field (``weight_kg``). The unit is never assumed."""
-    legacy, legacy_unit, unit_key = LEGACY_FIELDS.get(quantity, (None, None, f"{quantity}_unit"))
-    if quantity == "serum_creatinine":
-        unit_key = "creatinine_unit"
+    legacy, legacy_unit = LEGACY_FIELDS.get(quantity, (None, None))
+    unit_key = UNIT_FIELDS[quantity]
     path = f"{prefix}{quantity}"
     has_value = data.get(quantity) is not None
     has_legacy = legacy is not None and data.get(legacy) is not None
@@ -407,10 +411,6 @@ def compute_estimates(estimate: RenalEstimate) -> list[EstimateValue]:
                 EstimateValue("egfr-lab-deindexed", value, indexed_ml_min_1_73m2=indexed, source="lab")
             )
     return values
-
-
-def available_estimates(estimate: RenalEstimate) -> list[str]:
-    return [e.method for e in compute_estimates(estimate)]
 
 
 def check_clearance(estimate: RenalEstimate) -> float | None:

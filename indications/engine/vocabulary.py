@@ -40,13 +40,14 @@ SEVERITY_RANK = MappingProxyType({code: rank for rank, code in enumerate(SEVERIT
 SEVERITY_ICONS = MappingProxyType({"critical": "✖", "warning": "▲", "info": "ℹ"})
 
 # The dose verdict, least restrictive first (the engine keeps the most restrictive that applies).
+# The labels are the dose box's headings (an "unconfirmed" heading also says why).
 VERDICTS = _vocab(
     ("standard", "Standard labelled dose"),
     ("unconfirmed", "Dose not confirmed"),
     ("adjusted", "Dose adjusted for this patient"),
     ("caution", "Use with caution"),
-    ("not-recommended", "Not recommended"),
-    ("no-labelled-dose", "No labelled dose"),
+    ("not-recommended", "Not recommended for this patient: no dose"),
+    ("no-labelled-dose", "No labelled dose for this patient"),
 )
 VERDICT_RANK = MappingProxyType({code: rank for rank, code in enumerate(VERDICTS)})
 # What a hepatic, condition or interaction rule (or a mechanism flag's text) may do to the verdict.
@@ -101,7 +102,6 @@ ESTIMATE_METHODS = (
 # clearance, so it is used only when it is the lowest estimate or the only one.
 CHOOSABLE_ESTIMATES = tuple(m for m in ESTIMATE_METHODS if m != "egfr-lab")
 EGFR_METHODS = frozenset({"ckd-epi-2021-deindexed", "egfr-lab", "egfr-lab-deindexed"})
-CHOSEN_BY = ("conservative", "clinician", "only-estimate")
 
 CHILD_PUGH_CLASSES = _vocab(
     ("A", "Child-Pugh A (5–6 points)"),
