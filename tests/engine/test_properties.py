@@ -11,13 +11,25 @@ The same properties run against the published seed catalogue in tests/web/test_v
 """
 
 import datetime
+from dataclasses import replace
 
-from hypothesis import given, settings
+import pytest
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from indications.engine import PatientFactors, assess, parse_request, present
-from indications.engine.factors import Dialysis, HepaticClass, Measure, RenalEntered, RenalEstimate
-from indications.engine.vocabulary import DOSE_NONE, NO_DOSE_VERDICTS, VERDICT_RANK
+from indications.engine.assess import labelled_dose
+from indications.engine.calculators import CM_PER_IN, KG_PER_LB
+from indications.engine.factors import (
+    Dialysis,
+    HepaticClass,
+    Measure,
+    RenalEntered,
+    RenalEstimate,
+    check_clearance,
+    compute_estimates,
+)
+from indications.engine.vocabulary import CHOOSABLE_ESTIMATES, DOSE_NONE, NO_DOSE_VERDICTS, VERDICT_RANK
 
 from .universe import universe
 
@@ -167,6 +179,13 @@ def check_dose_invariants(a, catalogue):
             assert flag.code in dose.verdict_reasons
     if a.renal.rule is not None and a.renal.rule.dose_effect == DOSE_NONE:
         assert dose.max_mg_per_day is None
+    label_formula = a.renal.estimate("cockcroft-gault")
+    if label_formula is not None and a.renal.used is not None and dose.max_mg_per_day is not None:
+        # A dose above what the label's own formula (Cockcroft-Gault, actual weight) would allow is
+        # never presented as confirmed, whichever estimate was followed.
+        labelled = labelled_dose(regimen, label_formula.rule)
+        if labelled.max_mg_per_day is None or dose.max_mg_per_day > labelled.max_mg_per_day:
+            assert not dose.renal_confirmed and dose.verdict != "standard"
     if not a.renal.given:
         assert not dose.renal_confirmed
         assert view.dose.heading.startswith("Dose not confirmed") or view.dose.confirmation
@@ -280,3 +299,58 @@ def test_a_not_recommended_rule_always_removes_the_number(rf, renal, meds, conds
     assert a.dose.max_mg_per_day is None and a.dose.start_mg_per_day is None
     assert a.dose.verdict_reasons[0] in ("hepatic-severe", "renal-no-data", "nmda-antagonist")
     assert not present(a, CAT).dose.shows_dose
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    labelling,
+    st.floats(18, 120),
+    st.sampled_from(["female", "male"]),
+    st.floats(40, 200),
+    st.floats(140, 200),
+    st.floats(0.3, 15),
+)
+def test_the_unit_a_weight_or_height_is_given_in_never_changes_the_estimates(rf, age, sex, kg, cm, scr):
+    def renal(weight, height):
+        return RenalEstimate(
+            age_years=age, sex=sex, weight=weight, serum_creatinine=Measure(scr, "mg/dL"), height=height
+        )
+
+    metric = assess(factors(rf, renal(Measure(kg, "kg"), Measure(cm, "cm"))), CAT, today=TODAY)
+    imperial = assess(
+        factors(rf, renal(Measure(kg / KG_PER_LB, "lb"), Measure(cm / CM_PER_IN, "in"))), CAT, today=TODAY
+    )
+    assert [e.method for e in metric.renal.estimates] == [e.method for e in imperial.renal.estimates]
+    for a, b in zip(metric.renal.estimates, imperial.renal.estimates, strict=True):
+        assert a.crcl_ml_min == pytest.approx(b.crcl_ml_min, rel=1e-9)
+    check_dose_invariants(imperial, CAT)
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    labelling,
+    st.floats(18, 120),
+    st.sampled_from(["female", "male"]),
+    st.floats(35, 200),
+    st.one_of(st.none(), st.floats(140, 200)),
+    st.floats(0.3, 15),
+    st.one_of(st.none(), st.floats(1, 200)),
+    st.data(),
+)
+def test_any_estimate_a_clinician_may_choose_keeps_every_invariant(rf, age, sex, kg, cm, scr, egfr, data):
+    renal = RenalEstimate(
+        age_years=age,
+        sex=sex,
+        weight=Measure(kg, "kg"),
+        serum_creatinine=Measure(scr, "mg/dL"),
+        height=Measure(cm, "cm") if cm else None,
+        egfr_ml_min_1_73m2=egfr,
+    )
+    choices = [
+        e.method for e in compute_estimates(renal) if e.method in CHOOSABLE_ESTIMATES and e.crcl_ml_min <= 250
+    ]
+    # Only what parse_request accepts: a plausible clearance and a choice among the estimates.
+    assume(choices and check_clearance(renal) <= 250)
+    use = data.draw(st.sampled_from(choices))
+    a = assess(factors(rf, replace(renal, use_estimate=use)), CAT, today=TODAY)
+    check_dose_invariants(a, CAT)
