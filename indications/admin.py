@@ -22,10 +22,13 @@ from .models import (
     Drug,
     DrugClass,
     DrugName,
+    EvidenceGap,
+    Guideline,
     HepaticRule,
     Indication,
     InteractionRule,
     RenalRule,
+    SafetyNote,
     Source,
     StandardFlag,
     Study,
@@ -115,8 +118,21 @@ class DrugAdmin(CatalogueAdmin):
 class CaveatInline(admin.StackedInline):
     model = Caveat
     extra = 0
-    autocomplete_fields = ("source",)
-    fields = (("order", "source"), "text")
+    autocomplete_fields = ("sources",)
+    fields = ("order", "text", "sources")
+
+
+class EvidenceGapInline(admin.TabularInline):
+    model = EvidenceGap
+    extra = 0
+    fields = ("element", "reason")
+
+
+class GuidelineInline(admin.StackedInline):
+    model = Guideline
+    extra = 0
+    autocomplete_fields = ("sources",)
+    fields = (("order", "is_published"), ("body", "year", "position"), "title", "statement", "sources")
 
 
 class StudyInline(admin.StackedInline):
@@ -129,6 +145,7 @@ class StudyInline(admin.StackedInline):
         ("design", "result", "participants"),
         ("dose", "duration"),
         "finding",
+        "statistics",
         ("citation", "pmid", "doi"),
         "url",
         "order",
@@ -184,7 +201,7 @@ class IndicationAdmin(CatalogueAdmin):
     search_fields = ("name", "slug", "evidence_summary", "studies__first_author")
     prepopulated_fields = {"slug": ("name",)}
     autocomplete_fields = ("augments_class", "sources")
-    inlines = (CaveatInline, StudyInline)
+    inlines = (GuidelineInline, CaveatInline, StudyInline, EvidenceGapInline)
     fieldsets = (
         (None, {"fields": ("name", "slug", ("category", "status", "display_order"), "is_published")}),
         (
@@ -205,6 +222,7 @@ class IndicationAdmin(CatalogueAdmin):
                 "fields": (
                     ("strength_of_evidence", "efficacy", "recommendation"),
                     "evidence_summary",
+                    "clinical_significance",
                     "sources",
                 )
             },
@@ -341,6 +359,15 @@ class StandardFlagAdmin(CatalogueAdmin):
     search_fields = ("title", "detail", "flag_code")
     autocomplete_fields = ("sources",)
     fieldsets = ((None, {"fields": (("region", "is_published"),)}), flag_fieldset(required=True))
+
+
+@admin.register(SafetyNote)
+class SafetyNoteAdmin(CatalogueAdmin):
+    list_display = ("__str__", "order", "on_summary_sheet", "region", "is_published")
+    list_filter = ("is_published", "on_summary_sheet")
+    search_fields = ("text", "key")
+    autocomplete_fields = ("sources",)
+    fields = (("key", "order", "is_published"), ("on_summary_sheet", "region"), "text", "sources")
 
 
 @admin.register(CatalogueRelease)

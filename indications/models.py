@@ -16,6 +16,7 @@ from django.db.models.functions import Lower
 from simple_history.models import HistoricalRecords
 
 from .engine import vocabulary as vocab
+from .engine.checks import is_search_url
 
 http_url = URLValidator(
     schemes=["http", "https"],
@@ -28,8 +29,16 @@ doi_format = RegexValidator(
 )
 
 
+def not_a_search(url: str) -> None:
+    if url and is_search_url(url):
+        raise ValidationError(
+            "This is a link to a search: link the document itself (a PMID, a DOI, a DailyMed setid page).",
+            code="search_url",
+        )
+
+
 class HttpURLField(models.URLField):
-    default_validators = [http_url]
+    default_validators = [http_url, not_a_search]
 
     def formfield(self, **kwargs):
         return super().formfield(**{"assume_scheme": "https", **kwargs})
@@ -317,6 +326,14 @@ class Indication(NaturalKeyMixin, models.Model):
     evidence_summary = models.TextField(
         help_text="Plain summary; state negative trials as plainly as positive ones."
     )
+    clinical_significance = models.TextField(
+        blank=True,
+        help_text=(
+            "One or two sentences: what the size of the effect means for a patient (e.g. a Y-BOCS change"
+            " against the usual 25–35% response threshold), or that it is unknown. Required to publish an"
+            " off-label use."
+        ),
+    )
     sources = models.ManyToManyField(Source, related_name="indications", blank=True)
     last_reviewed = models.DateField()
     next_review_due = models.DateField(null=True, blank=True)
@@ -359,13 +376,11 @@ class Caveat(NaturalKeyMixin, models.Model):
     NATURAL_KEY = ("indication__slug", "order")
     indication = models.ForeignKey(Indication, on_delete=models.CASCADE, related_name="caveats")
     text = models.TextField()
-    source = models.ForeignKey(
+    sources = models.ManyToManyField(
         Source,
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
         related_name="+",
-        help_text="Empty: the caveat rests on the indication's own sources.",
+        blank=True,
+        help_text="What a clinician can open to check this caveat (at least one to publish).",
     )
     order = models.PositiveSmallIntegerField(default=0)
     history = HistoricalRecords()
@@ -374,6 +389,97 @@ class Caveat(NaturalKeyMixin, models.Model):
     class Meta:
         ordering = ["order", "id"]
         constraints = [models.UniqueConstraint(fields=["indication", "order"], name="caveat_unique_order")]
+
+    def __str__(self) -> str:
+        return self.text[:80]
+
+
+class Guideline(NaturalKeyMixin, models.Model):
+    """What one guideline or consensus statement says about memantine for one indication; or, with
+    position "none-found", that no position was found and what was reviewed."""
+
+    NATURAL_KEY = ("indication__slug", "order")
+    indication = models.ForeignKey(Indication, on_delete=models.CASCADE, related_name="guidelines")
+    body = models.CharField(max_length=120, help_text="Who issued it, e.g. NICE, WHO, CANMAT.")
+    title = models.CharField(
+        max_length=300, help_text="e.g. NG97 Dementia. For none-found: what was searched."
+    )
+    year = models.PositiveSmallIntegerField(
+        null=True, blank=True, validators=[MinValueValidator(1950), MaxValueValidator(2100)]
+    )
+    position = models.CharField(max_length=30, choices=vocab.choices(vocab.GUIDELINE_POSITIONS))
+    statement = models.TextField(
+        help_text=(
+            "What it says about memantine, in its words where possible. For none-found: what was reviewed"
+            " and what could not be checked."
+        )
+    )
+    sources = models.ManyToManyField(
+        Source, related_name="+", help_text="The guideline itself (or, for none-found, what was reviewed)."
+    )
+    order = models.PositiveSmallIntegerField(default=0)
+    is_published = models.BooleanField(
+        "published", default=True, help_text="Untick for positions awaiting verification."
+    )
+    history = HistoricalRecords()
+    objects = CatalogueManager()
+
+    class Meta:
+        ordering = ["order", "id"]
+        constraints = [models.UniqueConstraint(fields=["indication", "order"], name="guideline_unique_order")]
+
+    def __str__(self) -> str:
+        return f"{self.body} {self.title} ({self.get_position_display()})"
+
+
+class EvidenceGap(NaturalKeyMixin, models.Model):
+    """An element of an off-label entry that could not be verified, said to the clinician with its
+    reason instead of being filled with an unverified fact (e.g. no published dose for a use)."""
+
+    NATURAL_KEY = ("indication__slug", "element")
+    indication = models.ForeignKey(Indication, on_delete=models.CASCADE, related_name="evidence_gaps")
+    element = models.CharField(max_length=20, choices=vocab.choices(vocab.GAP_ELEMENTS))
+    reason = models.TextField(
+        help_text="What was reviewed and why the element could not be verified; what would close the gap."
+    )
+    history = HistoricalRecords()
+    objects = CatalogueManager()
+
+    class Meta:
+        ordering = ["element"]
+        constraints = [
+            models.UniqueConstraint(fields=["indication", "element"], name="evidence_gap_unique_element")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.indication}: {self.get_element_display()}"
+
+
+class SafetyNote(NaturalKeyMixin, models.Model):
+    """The adverse-effect profile and label warnings, shown with every use (off-label ones too)."""
+
+    NATURAL_KEY = ("key",)
+    key = models.SlugField(max_length=60, unique=True)
+    text = models.TextField(help_text="One statement with its numbers, as the label gives them.")
+    sources = models.ManyToManyField(Source, related_name="+", help_text="At least one, to publish.")
+    order = models.PositiveSmallIntegerField(default=0)
+    on_summary_sheet = models.BooleanField(
+        "print on the summary sheet",
+        default=False,
+        help_text="The sheet prints only these (it must fit two pages); screens and the API show all.",
+    )
+    region = models.CharField(
+        max_length=4,
+        choices=RULE_REGION_CHOICES,
+        default=vocab.ANY_REGION,
+        help_text="The sheet prints a note only for its own labelling region (or any region).",
+    )
+    is_published = models.BooleanField("published", default=True)
+    history = HistoricalRecords()
+    objects = CatalogueManager()
+
+    class Meta:
+        ordering = ["order", "key"]
 
     def __str__(self) -> str:
         return self.text[:80]
@@ -403,6 +509,14 @@ class Study(NaturalKeyMixin, models.Model):
     result = models.CharField(max_length=20, choices=vocab.choices(vocab.STUDY_RESULTS))
     finding = models.CharField(
         max_length=400, help_text="One line: what the study found, negative results stated plainly."
+    )
+    statistics = models.CharField(
+        max_length=400,
+        blank=True,
+        help_text=(
+            'The effect with its CI and/or p as reported; or say that none was reported (e.g. "case series:'
+            ' no statistical testing", "not reported in the abstract"). Required to publish.'
+        ),
     )
     pmid = models.CharField("PMID", max_length=12, blank=True, validators=[digits_only])
     doi = models.CharField("DOI", max_length=120, blank=True, validators=[doi_format])
@@ -443,6 +557,21 @@ class Study(NaturalKeyMixin, models.Model):
     def clean(self):
         if not (self.url or self.derived_url()):
             raise ValidationError({"url": "Give a PMID, a DOI or a link so a clinician can open the study."})
+        if self.is_published:
+            errors = {}
+            if not (self.pmid or self.doi):
+                errors["is_published"] = (
+                    "A published study needs a PMID or a DOI: keep it unpublished until its identity is"
+                    " confirmed."
+                )
+            if not self.statistics.strip():
+                errors["statistics"] = (
+                    "Give the statistics as reported, or say that none were reported, before publishing."
+                )
+            if not self.year:
+                errors["year"] = "A published study needs its year."
+            if errors:
+                raise ValidationError(errors)
 
 
 class DoseRegimen(NaturalKeyMixin, models.Model):

@@ -18,10 +18,13 @@ from .models import (
     Drug,
     DrugClass,
     DrugName,
+    EvidenceGap,
+    Guideline,
     HepaticRule,
     Indication,
     InteractionRule,
     RenalRule,
+    SafetyNote,
     Source,
     StandardFlag,
     Study,
@@ -35,7 +38,10 @@ EDITORIAL_MODELS = (
     DrugName,
     Indication,
     Caveat,
+    Guideline,
+    EvidenceGap,
     Study,
+    SafetyNote,
     DoseRegimen,
     RenalRule,
     HepaticRule,
@@ -55,7 +61,14 @@ class PublishRefused(Exception):
 def leaked_unpublished_studies(snapshot: dict) -> list[str]:
     """Unpublished studies named in the published text of their indication."""
     texts = {
-        ind["slug"]: " ".join([ind["evidence_summary"], *(c["text"] for c in ind["caveats"])])
+        ind["slug"]: " ".join(
+            [
+                ind["evidence_summary"],
+                ind["clinical_significance"],
+                *(c["text"] for c in ind["caveats"]),
+                *(g["statement"] for g in ind["guidelines"]),
+            ]
+        )
         for ind in snapshot["indications"]
     }
     problems = []

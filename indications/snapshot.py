@@ -28,10 +28,12 @@ from .models import (
     Drug,
     DrugClass,
     DrugName,
+    Guideline,
     HepaticRule,
     Indication,
     InteractionRule,
     RenalRule,
+    SafetyNote,
     Source,
     StandardFlag,
     Study,
@@ -65,8 +67,10 @@ def build_snapshot() -> dict[str, Any]:
         .select_related("augments_class")
         .prefetch_related(
             sources_prefetch,
-            Prefetch("caveats", queryset=Caveat.objects.select_related("source")),
+            Prefetch("caveats", queryset=Caveat.objects.prefetch_related(sources_prefetch)),
             Prefetch("studies", queryset=Study.objects.published()),
+            "evidence_gaps",
+            Prefetch("guidelines", queryset=Guideline.objects.published().prefetch_related(sources_prefetch)),
         )
     )
     regimens = DoseRegimen.objects.prefetch_related(
@@ -105,8 +109,21 @@ def build_snapshot() -> dict[str, Any]:
                     "recommendation": ind.recommendation,
                 },
                 "evidence_summary": ind.evidence_summary,
-                "caveats": [
-                    {"text": c.text, "source": c.source.key if c.source else None} for c in ind.caveats.all()
+                "clinical_significance": ind.clinical_significance,
+                "guidelines": [
+                    {
+                        "body": g.body,
+                        "title": g.title,
+                        "year": g.year,
+                        "position": g.position,
+                        "statement": g.statement,
+                        "sources": _keys(g.sources.all()),
+                    }
+                    for g in ind.guidelines.all()
+                ],
+                "caveats": [{"text": c.text, "sources": _keys(c.sources.all())} for c in ind.caveats.all()],
+                "evidence_gaps": [
+                    {"element": g.element, "reason": g.reason} for g in ind.evidence_gaps.all()
                 ],
                 "studies": [
                     {
@@ -120,6 +137,7 @@ def build_snapshot() -> dict[str, Any]:
                         "duration": s.duration,
                         "result": s.result,
                         "finding": s.finding,
+                        "statistics": s.statistics,
                         "pmid": s.pmid,
                         "doi": s.doi,
                         "url": s.url or s.derived_url(),
@@ -182,6 +200,16 @@ def build_snapshot() -> dict[str, Any]:
             }
             for r in HepaticRule.objects.published().prefetch_related(sources_prefetch)
         ],
+        "safety_notes": [
+            {
+                "key": n.key,
+                "text": n.text,
+                "sources": _keys(n.sources.all()),
+                "on_sheet": n.on_summary_sheet,
+                "region": n.region,
+            }
+            for n in SafetyNote.objects.published().prefetch_related(sources_prefetch)
+        ],
         "conditions": [
             {"slug": c.slug, "label": c.label} for c in Condition.objects.order_by("display_order", "label")
         ],
@@ -236,7 +264,10 @@ def _referenced_source_keys(snapshot: dict[str, Any]) -> set[str]:
     keys: set[str] = set()
     for ind in snapshot["indications"]:
         keys.update(ind["sources"])
-        keys.update(c["source"] for c in ind["caveats"] if c["source"])
+        for item in (*ind["caveats"], *ind["guidelines"]):
+            keys.update(item["sources"])
+    for note in snapshot["safety_notes"]:
+        keys.update(note["sources"])
     for group in ("regimens", "renal_rules", "hepatic_rules"):
         for item in snapshot[group]:
             keys.update(item["sources"])

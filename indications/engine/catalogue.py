@@ -29,6 +29,8 @@ SALT_AND_RELEASE_WORDS = frozenset(
 # Salts that can be a medicine of their own (sodium citrate, potassium chloride): a part of an entry
 # made of these is reported when nothing recognises it. The other words above never are.
 SALTS_THAT_ARE_MEDICINES = frozenset("sodium citrate chloride bromide sulfate sulphate phosphate".split())
+# Design codes of releases published before the contract named them (v1.1).
+LEGACY_DESIGNS = MappingProxyType({"rct": "randomised-controlled"})
 _NOT_A_WORD = re.compile(r"[\W_]+")
 
 
@@ -81,12 +83,40 @@ class Study:
     pmid: str
     doi: str
     url: str
+    statistics: str = ""  # the effect with its CI and/or p as reported, or that none was reported
 
 
 @dataclass(frozen=True)
 class Caveat:
     text: str
-    source: Source | None
+    sources: tuple[Source, ...]
+
+
+@dataclass(frozen=True)
+class Guideline:
+    body: str
+    title: str
+    year: int | None
+    position: str  # vocabulary.GUIDELINE_POSITIONS
+    statement: str
+    sources: tuple[Source, ...]
+
+
+@dataclass(frozen=True)
+class EvidenceGap:
+    element: str  # vocabulary.GAP_ELEMENTS
+    reason: str
+
+
+@dataclass(frozen=True)
+class SafetyNote:
+    """The adverse-effect profile and label warnings that go with every use."""
+
+    key: str
+    text: str
+    sources: tuple[Source, ...]
+    on_sheet: bool = False  # printed on the summary sheet (screens and the API show every note)
+    region: str = ANY_REGION  # the sheet prints a note only for its own region
 
 
 @dataclass(frozen=True)
@@ -114,6 +144,9 @@ class Indication:
     sources: tuple[Source, ...]
     last_reviewed: str  # ISO date
     next_review_due: str  # ISO date, "" when not set
+    guidelines: tuple[Guideline, ...] = ()
+    clinical_significance: str = ""  # what the size of the effect means for a patient
+    evidence_gaps: tuple[EvidenceGap, ...] = ()  # elements that could not be verified, with the reason
 
 
 @dataclass(frozen=True)
@@ -228,6 +261,7 @@ class Catalogue:
     drug_classes: tuple[DrugClass, ...]
     drugs: tuple[Drug, ...]
     conditions: tuple[Condition, ...] = ()
+    safety_notes: tuple[SafetyNote, ...] = ()
     # Derived look-ups, filled in __post_init__.
     drugs_by_name: Mapping[str, Drug] = field(init=False, repr=False, compare=False)
     drugs_by_generic: Mapping[str, Drug] = field(init=False, repr=False, compare=False)
@@ -314,6 +348,11 @@ class Catalogue:
                 verdict=verdict or data.get("verdict", "standard"),
             )
 
+        def caveat_sources(c: Mapping[str, Any]) -> tuple[Source, ...]:
+            if "sources" in c:
+                return srcs(c["sources"])
+            return srcs([c["source"]] if c.get("source") else [])  # releases made before v1.1
+
         def studied(i: Mapping[str, Any]) -> tuple[int, int] | None:
             low, high = i.get("dose_studied_min_mg_per_day"), i.get("dose_studied_max_mg_per_day")
             return None if low is None or high is None else (low, high)
@@ -331,14 +370,19 @@ class Catalogue:
                 dose_studied_range=studied(i),
                 evidence=Evidence(**i["evidence"]),
                 evidence_summary=i["evidence_summary"],
-                caveats=tuple(
-                    Caveat(text=c["text"], source=sources[c["source"]] if c["source"] else None)
-                    for c in i["caveats"]
+                caveats=tuple(Caveat(text=c["text"], sources=caveat_sources(c)) for c in i["caveats"]),
+                studies=tuple(
+                    Study(**{**s, "design": LEGACY_DESIGNS.get(s["design"], s["design"])})
+                    for s in i["studies"]
                 ),
-                studies=tuple(Study(**s) for s in i["studies"]),
                 sources=srcs(i["sources"]),
                 last_reviewed=i["last_reviewed"],
                 next_review_due=i["next_review_due"],
+                guidelines=tuple(
+                    Guideline(**{**g, "sources": srcs(g["sources"])}) for g in i.get("guidelines", ())
+                ),
+                clinical_significance=i.get("clinical_significance", ""),
+                evidence_gaps=tuple(EvidenceGap(**g) for g in i.get("evidence_gaps", ())),
             )
             for i in snapshot["indications"]
         )
@@ -376,4 +420,14 @@ class Catalogue:
                 for d in snapshot["drugs"]
             ),
             conditions=tuple(Condition(**c) for c in snapshot.get("conditions", ())),
+            safety_notes=tuple(
+                SafetyNote(
+                    key=n["key"],
+                    text=n["text"],
+                    sources=srcs(n["sources"]),
+                    on_sheet=n.get("on_sheet", False),
+                    region=n.get("region", ANY_REGION),
+                )
+                for n in snapshot.get("safety_notes", ())
+            ),
         )

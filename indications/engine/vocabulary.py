@@ -158,12 +158,69 @@ CATEGORIES = _vocab(
     ("neurological", "Neurological"),
 )
 STUDY_DESIGNS = _vocab(
-    ("rct", "Randomised controlled trial"),
+    ("randomised-controlled", "Randomised controlled trial"),
     ("open-label", "Open-label trial"),
     ("case-series", "Case series"),
     ("retrospective", "Retrospective study"),
     ("meta-analysis", "Meta-analysis"),
     ("systematic-review", "Systematic review"),
+    ("pooled-analysis", "Pooled analysis of trials (not a meta-analysis)"),
+)
+# Short design names for the printed sheet's study lines.
+STUDY_DESIGNS_SHORT = _vocab(
+    ("randomised-controlled", "RCT"),
+    ("open-label", "open-label"),
+    ("case-series", "case series"),
+    ("retrospective", "retrospective"),
+    ("meta-analysis", "meta-analysis"),
+    ("systematic-review", "systematic review"),
+    ("pooled-analysis", "pooled analysis"),
+)
+# Controlled evidence: what the printed sheet lists study by study (the map shows every study).
+CONTROLLED_DESIGNS = frozenset(
+    {"randomised-controlled", "meta-analysis", "systematic-review", "pooled-analysis"}
+)
+# How the evidence map draws each design (shape) and result (fill); read in black and white.
+DESIGN_SHAPES = MappingProxyType(
+    {
+        "meta-analysis": "diamond",
+        "systematic-review": "diamond",
+        "pooled-analysis": "hexagon",
+        "randomised-controlled": "circle",
+        "open-label": "square",
+        "retrospective": "square",
+        "case-series": "triangle",
+    }
+)
+SHAPE_LABELS = _vocab(
+    ("diamond", "Meta-analysis or systematic review"),
+    ("circle", "Randomised controlled trial"),
+    ("hexagon", "Pooled analysis of trials"),
+    ("square", "Open-label or retrospective study"),
+    ("triangle", "Case series"),
+)
+# The five elements an off-label entry is judged by (JMLA 2023), and the ones an editor may declare
+# as not verifiable (with the reason) rather than fill with an unverified fact. A guideline entry
+# ("none found") and a clinical-significance sentence ("unknown") can always be honest.
+EVIDENCE_ELEMENTS = _vocab(
+    ("guideline", "Guideline or consensus position"),
+    ("study", "A study that can be opened (PMID or DOI)"),
+    ("dose", "Dose studied"),
+    ("statistics", "Statistics of a result"),
+    ("significance", "Clinical significance"),
+)
+GAP_ELEMENTS = _vocab(
+    ("study", "No study that can be opened (PMID or DOI)"),
+    ("dose", "Dose studied not verified"),
+    ("statistics", "No statistics verified"),
+)
+GUIDELINE_POSITIONS = _vocab(
+    ("recommends", "Recommends"),
+    ("suggests-considering", "Suggests considering"),
+    ("insufficient-evidence", "Insufficient evidence to recommend"),
+    ("recommends-against", "Recommends against"),
+    ("not-mentioned", "Read: does not mention memantine"),
+    ("none-found", "No position found"),
 )
 STUDY_RESULTS = _vocab(
     ("positive", "Positive"), ("negative", "Negative"), ("mixed", "Mixed"), ("inconclusive", "Inconclusive")

@@ -120,12 +120,13 @@ def study(key, result):
         "citation": "J Test 1:1",
         "first_author": key.title(),
         "year": 2020,
-        "design": "rct",
+        "design": "randomised-controlled",
         "participants": 40,
         "dose": "20 mg/day",
         "duration": "8 weeks",
         "result": result,
         "finding": f"{key} finding",
+        "statistics": "difference 3.1 points (95% CI 0.4 to 5.8), p=0.03",
         "pmid": "123",
         "doi": "",
         "url": "https://pubmed.ncbi.nlm.nih.gov/123/",
@@ -154,7 +155,18 @@ def indication(
         "dose_studied_max_mg_per_day": studied[1] if studied else None,
         "evidence": {"strength": "B", "efficacy": "inconclusive", "recommendation": "insufficient-evidence"},
         "evidence_summary": f"{slug} summary with a negative trial",
-        "caveats": [{"text": f"{slug} caveat", "source": "study-x"}],
+        "clinical_significance": f"What the {slug} effect means for a patient is unknown.",
+        "guidelines": [
+            {
+                "body": "Test body",
+                "title": f"{slug} guideline",
+                "year": 2020,
+                "position": "insufficient-evidence",
+                "statement": f"Evidence on {slug} is insufficient.",
+                "sources": ["study-x"],
+            }
+        ],
+        "caveats": [{"text": f"{slug} caveat", "sources": ["study-x"]}],
         "studies": [study(f"{slug}-positive", "positive"), study(f"{slug}-negative", "negative")],
         "sources": ["us-label"],
         "last_reviewed": "2025-11-26",
@@ -417,6 +429,9 @@ SNAPSHOT = {
         {"region": "any", "flag": flag("augmentation-without-ssri", "warning")},
         {"region": "any", "flag": flag("medication-not-recognized", "warning", verdict="unconfirmed")},
         {"region": "any", "flag": flag("review-overdue", "info")},
+    ],
+    "safety_notes": [
+        {"key": "common", "text": "Dizziness 7% vs 5% on placebo.", "sources": ["us-label"]},
     ],
     "conditions": [
         {"slug": c, "label": c.replace("-", " ").capitalize()}

@@ -230,7 +230,7 @@ def test_study_needs_a_link(superuser_client):
             "key": "nolink",
             "first_author": "Nobody",
             "year": 2020,
-            "design": "rct",
+            "design": "randomised-controlled",
             "result": "negative",
             "finding": "x",
             "order": 0,

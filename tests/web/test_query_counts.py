@@ -8,7 +8,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from indications.models import Drug, DrugClass, Indication, Source, Study
+from indications.models import Caveat, Drug, DrugClass, Guideline, Indication, Source, Study
 from indications.snapshot import build_snapshot
 from tests.catalogue_scaling import tenfold_release
 
@@ -80,11 +80,16 @@ def test_snapshot_is_built_in_a_fixed_number_of_queries():
             key="s",
             first_author="A",
             year=2000,
-            design="rct",
+            design="randomised-controlled",
             result="negative",
             finding="f",
+            statistics="p=0.5",
             pmid="1",
         )
+        Caveat.objects.create(indication=ind, text="c", order=1).sources.add(source)
+        Guideline.objects.create(
+            indication=ind, body="B", title="T", position="none-found", statement="s"
+        ).sources.add(source)
         drug = Drug.objects.create(name=f"extradrug {n}")
         drug.classes.add(cls)
     with CaptureQueriesContext(connection) as big:
