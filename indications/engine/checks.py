@@ -4,15 +4,38 @@
 from __future__ import annotations
 
 import itertools
+import re
 from dataclasses import dataclass
+from urllib.parse import parse_qsl, urlsplit
 
 from .catalogue import normalise_name
 from .vocabulary import (
+    GAP_ELEMENTS,
+    GUIDELINE_POSITIONS,
     REQUIRED_STANDARD_FLAGS,
     RULE_VERDICTS,
     SEVERITIES,
+    STUDY_DESIGNS,
     VERDICT_RANK,
 )
+
+# Query parameters and path words that make a link a search rather than a document.
+SEARCH_PARAMETERS = frozenset({"term", "query", "q", "search", "searchterm", "keywords", "labeltype"})
+SEARCH_PATH = re.compile(r"(^|[/._-])search([/._-]|$)", re.IGNORECASE)
+
+
+def is_search_url(url: str) -> bool:
+    """True for a link to a search (PubMed ?term=, DailyMed search.cfm, any ?q=) rather than to the
+    document a clinician should open."""
+    parts = urlsplit(url)
+    if SEARCH_PATH.search(parts.path):
+        return True
+    return any(key.lower() in SEARCH_PARAMETERS for key, _ in parse_qsl(parts.query, keep_blank_values=True))
+
+
+# Ratings that claim efficacy, and what an off-label use needs to carry one: more than one positive
+# randomised controlled trial, or a positive meta-analysis (a pooled analysis is neither).
+EFFICACY_CLAIMS = frozenset({"effective", "evidence-favours"})
 
 
 @dataclass(frozen=True)
@@ -255,12 +278,117 @@ def snapshot_problems(snapshot: dict) -> list[str]:
                 problems.append(
                     f"A {group.replace('_', ' ')[:-1]} has an unknown severity “{rule['flag']['severity']}”."
                 )
+    problems += evidence_problems(snapshot)
     for ind in snapshot["indications"]:
         low, high = ind.get("dose_studied_min_mg_per_day"), ind.get("dose_studied_max_mg_per_day")
         if (low is None) != (high is None) or (low is not None and low > high):
             problems.append(
                 f"Indication “{ind['name']}”: the doses studied need a lowest and a highest, in order."
             )
+    return problems
+
+
+def _study_name(study: dict) -> str:
+    return f"{study['first_author']} {study['year']}" if study.get("year") else study["first_author"]
+
+
+def missing_elements(ind: dict) -> set[str]:
+    """Which of the elements an editor may declare as a gap an indication of a snapshot lacks."""
+    studies = [s for s in ind["studies"] if s.get("pmid") or s.get("doi")]
+    missing = set()
+    if not studies:
+        missing.add("study")
+    if ind.get("dose_studied_min_mg_per_day") is None or ind.get("dose_studied_max_mg_per_day") is None:
+        missing.add("dose")
+    if not any(re.search(r"\d", s.get("statistics") or "") for s in studies):
+        missing.add("statistics")
+    return missing
+
+
+def _gap_problems(ind: dict, what: str) -> list[str]:
+    """An element is either there or declared as not verified, with the reason: never silently absent,
+    and never declared missing when it is there."""
+    problems = []
+    declared = {g["element"]: g["reason"] for g in ind.get("evidence_gaps", ())}
+    missing = missing_elements(ind)
+    for element in sorted(missing - set(declared)):
+        problems.append(
+            f"{what}: {GAP_ELEMENTS[element].lower()}. Add it from a source, or declare the gap with"
+            " what was reviewed so clinicians are told."
+        )
+    for element, reason in declared.items():
+        if element not in GAP_ELEMENTS:
+            problems.append(f"{what}: “{element}” cannot be declared as a gap.")
+        elif element not in missing:
+            problems.append(f"{what} declares “{GAP_ELEMENTS[element]}” but has it: remove the gap.")
+        elif not reason.strip():
+            problems.append(f"{what}: the gap “{GAP_ELEMENTS[element]}” needs its reason.")
+    return problems
+
+
+def evidence_problems(snapshot: dict) -> list[str]:
+    """What a clinician weighing an off-label use must be able to open and check: studies linked by
+    PMID or DOI with their statistics, sourced caveats and guideline positions, a sentence on
+    clinical significance, ratings the published studies carry, and no link to a search."""
+    problems: list[str] = []
+    openable = {s["key"] for s in snapshot["sources"] if _is_http(s["url"])}
+    for source in snapshot["sources"]:
+        if is_search_url(source["url"]):
+            problems.append(
+                f"Source “{source['label']}” links to a search ({source['url']}): link the document itself."
+            )
+    for ind in snapshot["indications"]:
+        what = f"Indication “{ind['name']}”"
+        off_label = ind["status"] != "approved"
+        for study in ind["studies"]:
+            name = f"{what}: study {_study_name(study)}"
+            if not (study.get("pmid") or study.get("doi")):
+                problems.append(f"{name} has no PMID or DOI: publish it only once it can be opened by one.")
+            if study.get("url") and is_search_url(study["url"]):
+                problems.append(f"{name} links to a search ({study['url']}).")
+            if not study.get("year"):
+                problems.append(f"{name} needs its year.")
+            if not (study.get("statistics") or "").strip():
+                problems.append(
+                    f"{name} needs its statistics as reported (effect, CI, p) or a statement that none"
+                    " were reported."
+                )
+            if study["design"] not in STUDY_DESIGNS:
+                problems.append(f"{name} has an unknown design “{study['design']}”.")
+        for caveat in ind.get("caveats", ()):
+            if not any(k in openable for k in caveat.get("sources", ())):
+                problems.append(f"{what}: the caveat “{caveat['text'][:60]}…” has no source.")
+        for guideline in ind.get("guidelines", ()):
+            label = f"{what}: guideline entry {guideline['body']} {guideline['title'][:40]}"
+            if guideline["position"] not in GUIDELINE_POSITIONS:
+                problems.append(f"{label} has an unknown position “{guideline['position']}”.")
+            if not guideline["statement"].strip():
+                problems.append(f"{label} needs a statement (for none-found: what was reviewed).")
+            if not any(k in openable for k in guideline["sources"]):
+                problems.append(f"{label} has no source.")
+        if off_label and not ind.get("guidelines"):
+            problems.append(
+                f"{what} needs a guideline entry: a position with its source, or “none found” naming"
+                " what was reviewed."
+            )
+        if off_label and not (ind.get("clinical_significance") or "").strip():
+            problems.append(f"{what} needs a sentence on clinical significance (or that it is unknown).")
+        if off_label:
+            problems += _gap_problems(ind, what)
+        if off_label and ind["evidence"].get("efficacy") in EFFICACY_CLAIMS:
+            positive = [s for s in ind["studies"] if s["result"] == "positive"]
+            trials = sum(1 for s in positive if s["design"] == "randomised-controlled")
+            meta = any(s["design"] == "meta-analysis" for s in positive)
+            if trials < 2 and not meta:
+                problems.append(
+                    f"{what}: the rating “{ind['evidence']['efficacy']}” needs more than one positive"
+                    f" randomised controlled trial or a positive meta-analysis among its published studies"
+                    f" (it has {trials} positive trial{'s' if trials != 1 else ''} and no positive"
+                    " meta-analysis)."
+                )
+    for note in snapshot.get("safety_notes", ()):
+        if not any(k in openable for k in note["sources"]):
+            problems.append(f"Safety note “{note['text'][:60]}…” has no source.")
     return problems
 
 
