@@ -129,11 +129,18 @@ def medications_json(assessment: Assessment, view: Presentation) -> list[dict[st
     return items
 
 
+# What `statistics` says for a study of a release published before statistics were recorded.
+NOT_REPORTED = "not recorded in this catalogue release"
+
+
 def indication_json(card, result: IndicationResult) -> dict[str, Any]:
     ind = result.indication
-    caveats = [c.text for c in card.caveats]
+    details = [{"text": c.text, "sources": _links(c.sources)} for c in card.caveats]
     if card.review_overdue:
-        caveats.insert(0, f"{card.review_overdue.title} {card.review_overdue.detail}".strip())
+        overdue = card.review_overdue
+        text = f"{overdue.title} {overdue.detail}".strip()
+        details.insert(0, {"text": text, "sources": _links(overdue.sources)})
+    caveats = [d["text"] for d in details]
     sources = list(card.sources)
     for caveat in card.caveats:
         sources += [s for s in caveat.sources if s not in sources]
@@ -164,16 +171,34 @@ def indication_json(card, result: IndicationResult) -> dict[str, Any]:
                 "citation": s.citation,
                 "design": s.design,
                 "participants": s.participants,
+                "n": s.participants,
                 "dose": s.dose,
+                "dose_studied": s.dose,
                 "duration": s.duration,
                 "result": s.result,
                 "finding": s.finding,
+                "statistics": s.statistics or NOT_REPORTED,
                 "pmid": study.pmid or None,
                 "doi": study.doi or None,
                 "url": s.url,
             }
             for s, study in zip(card.studies, ind.studies, strict=True)
         ],
+        "guidelines": [
+            {
+                "body": g.body,
+                "title": g.title,
+                "year": g.year,
+                "position": g.position,
+                "statement": g.statement,
+                "sources": _links(g.sources),
+            }
+            for g in card.guidelines
+        ],
+        "clinical_significance": card.clinical_significance,
+        "evidence_gaps": [{"element": e, "reason": reason} for e, _, reason in card.evidence_gaps],
+        "caveat_details": details,
+        "safety": [{"text": n.text, "sources": _links(n.sources)} for n in card.safety],
         "sources": _links(tuple(sources)),
         "last_reviewed": card.last_reviewed,
         "next_review_due": card.next_review_due or None,

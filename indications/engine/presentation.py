@@ -17,6 +17,7 @@ from . import calculators
 from . import vocabulary as vocab
 from .assess import Assessment, Flag, IndicationResult, clearance_text, labelled_dose, renal_inputs_text
 from .catalogue import Catalogue, FlagText, RenalRule, Study
+from .evidence_map import EvidenceMap, YearScale, evidence_map
 from .factors import HepaticComponents, RenalEstimate
 from .medications import MedicationMatch
 from .renal import Estimate, RenalResult
@@ -163,11 +164,29 @@ class StudyView:
     design: str
     design_label: str
     participants: int | None
+    design_short: str
     dose: str
     duration: str
     result: str
     result_label: str
     finding: str
+    statistics: str
+
+
+@dataclass(frozen=True)
+class GuidelineView:
+    body: str
+    title: str
+    year: int | None
+    position: str
+    position_label: str
+    statement: str
+    sources: tuple[Link, ...]
+
+    @property
+    def heading(self) -> str:
+        """ "NICE NG97 Dementia (2018)" """
+        return f"{self.body} {self.title}" + (f" ({self.year})" if self.year else "")
 
 
 @dataclass(frozen=True)
@@ -195,6 +214,26 @@ class IndicationCard:
     next_review_due: str
     review_overdue: FlagView | None
     in_focus: bool
+    guidelines: tuple[GuidelineView, ...]
+    clinical_significance: str
+    safety: tuple[NoteView, ...]  # the label's adverse-effect profile and warnings, with every use
+    evidence_map: EvidenceMap | None
+    evidence_gaps: tuple[tuple[str, str, str], ...] = ()  # (element, label, reason): not verified
+
+    @property
+    def controlled_studies(self) -> tuple[StudyView, ...]:
+        """Randomised trials and syntheses: the studies a printed sheet lists one by one."""
+        return tuple(s for s in self.studies if s.design in vocab.CONTROLLED_DESIGNS)
+
+    @property
+    def sources_beyond_studies(self) -> tuple[Link, ...]:
+        """The indication's sources that are not one of its studies (those are cited with the study)."""
+        studied = {s.url for s in self.studies}
+        return tuple(s for s in self.sources if s.url not in studied)
+
+    @property
+    def uncontrolled_count(self) -> int:
+        return len(self.studies) - len(self.controlled_studies)
 
 
 @dataclass(frozen=True)
@@ -213,6 +252,9 @@ class Presentation:
     indications: tuple[IndicationCard, ...]
     formulas: tuple[FormulaView, ...]
     status_line: str
+    approved_uses: tuple[str, ...] = ()  # names of the approved indications (the maps' comparison)
+    safety: tuple[NoteView, ...] = ()  # the labels' adverse-effect profile and warnings (every use)
+    safety_on_sheet: tuple[NoteView, ...] = ()  # the notes editors chose for the printed sheet
 
     @property
     def focused(self) -> bool:
@@ -416,6 +458,10 @@ def _studied(result: IndicationResult) -> str:
     return f"{low}–{high} mg/day" if low != high else f"{high} mg/day"
 
 
+def _safety(catalogue: Catalogue) -> tuple[NoteView, ...]:
+    return tuple(NoteView(n.text, links(n.sources)) for n in catalogue.safety_notes)
+
+
 def _indication_card(
     result: IndicationResult, assessment: Assessment, catalogue: Catalogue
 ) -> IndicationCard:
@@ -461,7 +507,7 @@ def _indication_card(
         dose_studied=ind.dose_studied,
         dose_studied_range=_studied(result),
         studied_above_cap=above,
-        caveats=tuple(NoteView(c.text, links([c.source] if c.source else sources)) for c in ind.caveats),
+        caveats=tuple(NoteView(c.text, links(c.sources or sources)) for c in ind.caveats),
         studies=tuple(
             StudyView(
                 citation=study_citation(s),
@@ -469,12 +515,14 @@ def _indication_card(
                 url=s.url,
                 design=s.design,
                 design_label=vocab.STUDY_DESIGNS.get(s.design, s.design),
+                design_short=vocab.STUDY_DESIGNS_SHORT.get(s.design, s.design),
                 participants=s.participants,
                 dose=s.dose,
                 duration=s.duration,
                 result=s.result,
                 result_label=vocab.STUDY_RESULTS.get(s.result, s.result),
                 finding=s.finding,
+                statistics=s.statistics,
             )
             for s in ind.studies
         ),
@@ -483,6 +531,29 @@ def _indication_card(
         next_review_due=ind.next_review_due,
         review_overdue=_flag_view(result.review_overdue) if result.review_overdue else None,
         in_focus=result.in_focus,
+        guidelines=tuple(
+            GuidelineView(
+                body=g.body,
+                title=g.title,
+                year=g.year,
+                position=g.position,
+                position_label=vocab.GUIDELINE_POSITIONS.get(g.position, g.position),
+                statement=g.statement,
+                sources=links(g.sources),
+            )
+            for g in ind.guidelines
+        ),
+        clinical_significance=ind.clinical_significance,
+        evidence_gaps=tuple(
+            (g.element, vocab.GAP_ELEMENTS.get(g.element, g.element), g.reason) for g in ind.evidence_gaps
+        ),
+        safety=_safety(catalogue),
+        evidence_map=evidence_map(
+            ind,
+            approved=tuple(i for i in catalogue.indications if i.status == "approved"),
+            scale=YearScale.covering(catalogue.indications),
+            map_id=f"map-{ind.slug}",
+        ),
     )
 
 
@@ -543,6 +614,13 @@ def present(assessment: Assessment, catalogue: Catalogue) -> Presentation:
         indications=tuple(_indication_card(r, assessment, catalogue) for r in assessment.indications),
         formulas=_formulas(assessment),
         status_line=_status_line(dose, flags),
+        approved_uses=tuple(i.name for i in catalogue.indications if i.status == "approved"),
+        safety=_safety(catalogue),
+        safety_on_sheet=tuple(
+            NoteView(n.text, links(n.sources))
+            for n in catalogue.safety_notes
+            if n.on_sheet and n.region in (vocab.ANY_REGION, assessment.region)
+        ),
     )
 
 
@@ -576,6 +654,7 @@ class References:
 __all__ = [
     "DoseBox",
     "FlagView",
+    "GuidelineView",
     "IndicationCard",
     "Link",
     "Presentation",

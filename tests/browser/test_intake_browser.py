@@ -1,5 +1,6 @@
 """Real Chromium (Debian's, through Playwright): the intake page as a clinician uses it."""
 
+import re
 from pathlib import Path
 
 import pytest
@@ -103,7 +104,7 @@ def test_no_serious_accessibility_violations_with_results_shown(browser, seeded_
     page.get_by_label("Creatinine clearance (mL/min)").fill("25")
     page.get_by_label("Sertraline (Zoloft, Lustral)").check()
     expect(page.locator('[data-flag-code="ssri-no-interaction"]')).to_be_visible()
-    page.locator("#indication-ocd details summary").click()
+    page.locator("#indication-ocd details.studies summary").click()
     page.add_script_tag(path=str(AXE))
     result = page.evaluate(
         """async () => await axe.run(document, {runOnly: {type: 'tag',
@@ -149,3 +150,36 @@ def test_units_and_estimates_in_the_browser(page, seeded_live):
     expect(estimates.locator('tr[data-method="cockcroft-gault"]')).to_contain_text("28 mg once daily")
     page.get_by_label("Dose follows").select_option("cockcroft-gault")
     expect(page.get_by_test_id("dose-regimen")).to_have_text("28 mg once daily")
+
+
+def test_evidence_maps_have_text_alternatives_and_axe_passes_with_all_eleven_cards(browser, seeded_live):
+    context = browser.new_context(bypass_csp=True)  # lets the test inject axe-core
+    page = context.new_page()
+    open_intake(page, seeded_live)
+    page.get_by_label("Creatinine clearance (mL/min)").fill("60")
+    expect(page.locator("article.indication")).to_have_count(11)
+    maps = page.get_by_role("img", name=re.compile(r"^Evidence map: "))
+    expect(maps).to_have_count(11)
+    ocd = page.get_by_role("img", name="Evidence map: Obsessive-compulsive disorder (SSRI augmentation)")
+    expect(ocd).to_be_visible()
+    description = ocd.evaluate(
+        "svg => document.getElementById(svg.getAttribute('aria-labelledby').split(' ')[1]).textContent"
+    )
+    assert re.search(r"\d+ published studies, \d{4}–\d{4}\.", description), description
+    box = ocd.bounding_box()
+    assert box and box["width"] > 200 and box["height"] > 80
+    for details in page.locator("article.indication details summary").all():
+        details.click()
+    page.add_script_tag(path=str(AXE))
+    result = page.evaluate(
+        """async () => await axe.run(document, {runOnly: {type: 'tag',
+             values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa']}})"""
+    )
+    serious = [
+        (v["id"], v["impact"], [n["target"] for n in v["nodes"]][:3])
+        for v in result["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]
+    assert serious == [], serious
+    assert page.evaluate("window.__notReloaded") is True
+    context.close()

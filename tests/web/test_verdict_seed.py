@@ -305,11 +305,11 @@ def test_studied_dose_above_cap_through_the_api(client):
     flag = next(f for f in data["flags"] if f["code"] == "studied-dose-above-cap")
     assert len(flag["triggers"]) == 2
     ocd = next(i for i in data["indications"] if i["slug"] == "ocd")
-    assert ocd["dose_studied_range"] == {"min_mg_per_day": 10, "max_mg_per_day": 20}
+    # the seed's OCD trials all targeted 20 mg/day (10 mg/day is their first week, not a dose studied)
+    assert ocd["dose_studied_range"] == {"min_mg_per_day": 20, "max_mg_per_day": 20}
     assert ocd["studied_above_cap"] is True
     assert any(
-        n.startswith("Studied at doses above this patient's maximum: studied at 10–20 mg/day")
-        for n in ocd["notes"]
+        n.startswith("Studied at doses above this patient's maximum: studied at 20 mg/day") for n in ocd["notes"]
     )
 
 
