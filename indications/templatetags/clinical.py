@@ -1,7 +1,16 @@
-"""Template tags for printed documents: numbered references. Labels and texts come ready-made from
-the presentation step (indications.engine.presentation); nothing clinical is formatted here."""
+"""Template tags. Labels and texts come ready-made from the presentation step
+(indications.engine.presentation); nothing clinical is formatted here.
+
+``cite`` numbers references on printed documents; ``source_links`` writes a "Sources: a; b" line and
+``evidence_map`` draws an indication's map. The last two run many times per results page, so they
+are plain Python (and the map, identical for every patient of a release, is rendered once)."""
+
+from functools import lru_cache
 
 from django import template
+from django.template.loader import render_to_string
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 
 register = template.Library()
 
@@ -10,3 +19,27 @@ register = template.Library()
 def cite(context, *groups):
     """Reference numbers for sources and studies, e.g. {% cite flag.sources %} -> "[1, 2]"."""
     return context["refs"].cite(*groups)
+
+
+@register.simple_tag
+def source_links(sources):
+    """ "Sources: <a>label</a>; <a>label</a>" for a tuple of links (nothing when there are none)."""
+    if not sources:
+        return ""
+    anchors = format_html_join(
+        "; ", '<a href="{}" target="_blank" rel="noopener">{}</a>', ((s.url, s.label) for s in sources)
+    )
+    plural = "s" if len(sources) > 1 else ""
+    return format_html('<span class="sources small">Source{}: {}</span>', plural, anchors)
+
+
+@lru_cache(maxsize=512)
+def _drawn(evidence_map) -> str:
+    return render_to_string("_includes/evidence_map.html", {"map": evidence_map})
+
+
+@register.simple_tag
+def evidence_map(drawn_map):
+    """The inline SVG of an evidence map (maps are frozen values, so equal maps share one rendering)."""
+    # mark_safe: the text was escaped by the template that drew it
+    return mark_safe(_drawn(drawn_map)) if drawn_map is not None else ""

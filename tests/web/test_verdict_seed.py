@@ -308,9 +308,8 @@ def test_studied_dose_above_cap_through_the_api(client):
     # the seed's OCD trials all targeted 20 mg/day (10 mg/day is their first week, not a dose studied)
     assert ocd["dose_studied_range"] == {"min_mg_per_day": 20, "max_mg_per_day": 20}
     assert ocd["studied_above_cap"] is True
-    assert any(
-        n.startswith("Studied at doses above this patient's maximum: studied at 20 mg/day") for n in ocd["notes"]
-    )
+    above = "Studied at doses above this patient's maximum: studied at 20 mg/day"
+    assert any(n.startswith(above) for n in ocd["notes"])
 
 
 def test_every_off_label_indication_but_crps_has_a_numeric_dose_studied(client):
