@@ -13,6 +13,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator, URLValidator
 from django.db import models
 from django.db.models.functions import Lower
+from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 from .engine import vocabulary as vocab
@@ -524,7 +525,10 @@ class Study(NaturalKeyMixin, models.Model):
         "link",
         max_length=500,
         blank=True,
-        help_text="Leave empty to link to PubMed (from the PMID) or doi.org (from the DOI).",
+        help_text=(
+            "Only for a draft without PMID or DOI (e.g. a registry record while its identity is checked):"
+            " a study with a PMID or DOI always links to PubMed or doi.org."
+        ),
     )
     order = models.PositiveSmallIntegerField(default=0)
     is_published = models.BooleanField(
@@ -544,7 +548,9 @@ class Study(NaturalKeyMixin, models.Model):
         return f"{self.first_author} {self.year or ''}".strip()
 
     def save(self, *args, **kwargs):
-        self.url = self.url or self.derived_url()
+        # A study with a PMID or DOI always opens on PubMed or doi.org: the link cannot point elsewhere,
+        # and correcting the PMID corrects the link.
+        self.url = self.derived_url() or self.url
         super().save(*args, **kwargs)
 
     def derived_url(self) -> str:
@@ -555,10 +561,10 @@ class Study(NaturalKeyMixin, models.Model):
         return ""
 
     def clean(self):
-        if not (self.url or self.derived_url()):
-            raise ValidationError({"url": "Give a PMID, a DOI or a link so a clinician can open the study."})
         if self.is_published:
             errors = {}
+            if self.year and self.year > timezone.localdate().year:
+                errors["year"] = "A published study cannot be dated in the future."
             if not (self.pmid or self.doi):
                 errors["is_published"] = (
                     "A published study needs a PMID or a DOI: keep it unpublished until its identity is"

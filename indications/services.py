@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from .engine.checks import snapshot_changes, snapshot_problems
+from .engine.checks import future_study_problems, snapshot_changes, snapshot_problems
 from .models import (
     CatalogueRelease,
     Caveat,
@@ -59,7 +60,9 @@ class PublishRefused(Exception):
 
 
 def leaked_unpublished_studies(snapshot: dict) -> list[str]:
-    """Unpublished studies named in the published text of their indication."""
+    """Unpublished studies named in the published text of their indication ("Sepehrmanesh 2022",
+    "Sepehrmanesh et al., 2022", "Sepehrmanesh (2022)": the author's name with the year near it).
+    An evidence gap's reason may name them: it says what was reviewed and why it is not used."""
     texts = {
         ind["slug"]: " ".join(
             [
@@ -76,7 +79,10 @@ def leaked_unpublished_studies(snapshot: dict) -> list[str]:
         "indication"
     ):
         name = f"{study.first_author} {study.year}" if study.year else study.first_author
-        if name in texts[study.indication.slug]:
+        year = rf"\W{{1,20}}(?:et al\.?\W{{1,5}})?{study.year}\b" if study.year else ""
+        if re.search(
+            rf"\b{re.escape(study.first_author)}{year}", texts[study.indication.slug], re.IGNORECASE
+        ):
             problems.append(
                 f"Indication “{study.indication.name}” cites the unpublished study {name}: publish the study"
                 " or remove it from the text."
@@ -87,7 +93,11 @@ def leaked_unpublished_studies(snapshot: dict) -> list[str]:
 def catalogue_problems(snapshot: dict | None = None) -> list[str]:
     """Checks before publishing (also `manage.py check_catalogue`)."""
     snapshot = build_snapshot() if snapshot is None else snapshot
-    return snapshot_problems(snapshot) + leaked_unpublished_studies(snapshot)
+    return (
+        snapshot_problems(snapshot)
+        + leaked_unpublished_studies(snapshot)
+        + future_study_problems(snapshot, timezone.localdate().year)
+    )
 
 
 def editors_since(when) -> set[int | None]:

@@ -140,7 +140,7 @@ def build_snapshot() -> dict[str, Any]:
                         "statistics": s.statistics,
                         "pmid": s.pmid,
                         "doi": s.doi,
-                        "url": s.url or s.derived_url(),
+                        "url": s.derived_url() or s.url,
                     }
                     for s in ind.studies.all()
                 ],

@@ -10,27 +10,61 @@ from urllib.parse import parse_qsl, urlsplit
 
 from .catalogue import normalise_name
 from .vocabulary import (
+    CONTROLLED_DESIGNS,
     GAP_ELEMENTS,
     GUIDELINE_POSITIONS,
     REQUIRED_STANDARD_FLAGS,
     RULE_VERDICTS,
     SEVERITIES,
     STUDY_DESIGNS,
+    STUDY_RESULTS,
     VERDICT_RANK,
 )
 
-# Query parameters and path words that make a link a search rather than a document.
-SEARCH_PARAMETERS = frozenset({"term", "query", "q", "search", "searchterm", "keywords", "labeltype"})
-SEARCH_PATH = re.compile(r"(^|[/._-])search([/._-]|$)", re.IGNORECASE)
+# What makes a link a search rather than a document: a query parameter that carries search words, a
+# command that runs a search, a path segment that names a search or a results list, a fragment query.
+SEARCH_PARAMETERS = frozenset(
+    {"q", "as_q", "query", "term", "terms", "keywords", "criteria", "allfield", "cond", "drug_name", "text"}
+)
+SEARCH_PARAMETER_WORDS = ("search", "term", "query")
+SEARCH_SEGMENTS = frozenset({"search", "results", "advanced", "scholar_lookup", "query.fcgi", "esearch.fcgi"})
+DOCUMENT_HOSTS = frozenset({"doi.org", "dx.doi.org"})  # a DOI path is an identifier, whatever its words
 
 
 def is_search_url(url: str) -> bool:
-    """True for a link to a search (PubMed ?term=, DailyMed search.cfm, any ?q=) rather than to the
-    document a clinician should open."""
-    parts = urlsplit(url)
-    if SEARCH_PATH.search(parts.path):
-        return True
-    return any(key.lower() in SEARCH_PARAMETERS for key, _ in parse_qsl(parts.query, keep_blank_values=True))
+    """True for a link to a search (PubMed ?term=, DailyMed search.cfm, registry result lists, any
+    ?q=) rather than to the document a clinician should open."""
+    parts = urlsplit(url.strip())
+    host = (parts.hostname or "").lower().removeprefix("www.")
+    if host not in DOCUMENT_HOSTS:
+        for segment in parts.path.lower().split("/"):
+            stem = (
+                segment.rsplit(".", 1)[0] if segment.endswith((".cfm", ".json", ".html", ".php")) else segment
+            )
+            if stem in SEARCH_SEGMENTS or stem.startswith("search") or stem.endswith("search"):
+                return True
+    for query in (parts.query, parts.fragment if "=" in parts.fragment else ""):
+        for key, value in parse_qsl(query, keep_blank_values=True):
+            key, value = key.lower().strip(), value.lower()
+            if key in SEARCH_PARAMETERS or any(word in key for word in SEARCH_PARAMETER_WORDS):
+                return True
+            if "search" in value and key in {"cmd", "event", "action", "op", "db"}:
+                return True
+    return False
+
+
+URL_IN_TEXT = re.compile(r"https?://[^\s\"'<>)\]]+", re.IGNORECASE)
+PMID = re.compile(r"^[0-9]{1,9}$")
+DOI = re.compile(r"^10\.\d{4,9}/\S+$")
+FIRST_STUDY_YEAR = 1950
+# Statistics must report a number, or say plainly that none was reported.
+NO_STATISTICS_SAID = re.compile(
+    r"not (reported|given|stated)|none (was |were )?reported"
+    r"|\bno\b[^.;]{0,40}?\b(statistic\w*|tests?|testing|p|p values?|effect sizes?|CI|confidence"
+    r" intervals?|pooled)\b",
+    re.IGNORECASE,
+)
+MIN_SENTENCE = 40  # characters of a clinical-significance sentence (placeholders such as "TBD" fail)
 
 
 # Ratings that claim efficacy, and what an off-label use needs to carry one: more than one positive
@@ -292,6 +326,24 @@ def _study_name(study: dict) -> str:
     return f"{study['first_author']} {study['year']}" if study.get("year") else study["first_author"]
 
 
+def significance_ok(text: str) -> bool:
+    text = (text or "").strip()
+    return len(text) >= MIN_SENTENCE and text.endswith(".")
+
+
+def study_url(study: dict) -> str:
+    """The link a published study must have: its PubMed page, else its doi.org page."""
+    if study.get("pmid"):
+        return f"https://pubmed.ncbi.nlm.nih.gov/{study['pmid']}/"
+    if study.get("doi"):
+        return f"https://doi.org/{study['doi']}"
+    return ""
+
+
+def _identity(study: dict) -> str:
+    return f"pmid:{study['pmid']}" if study.get("pmid") else f"doi:{(study.get('doi') or '').lower()}"
+
+
 def missing_elements(ind: dict) -> set[str]:
     """Which of the elements an editor may declare as a gap an indication of a snapshot lacks."""
     studies = [s for s in ind["studies"] if s.get("pmid") or s.get("doi")]
@@ -313,25 +365,139 @@ def _gap_problems(ind: dict, what: str) -> list[str]:
     missing = missing_elements(ind)
     for element in sorted(missing - set(declared)):
         problems.append(
-            f"{what}: {GAP_ELEMENTS[element].lower()}. Add it from a source, or declare the gap with"
+            f"{what}: no {GAP_ELEMENTS[element]}. Add it from a source, or declare the gap with"
             " what was reviewed so clinicians are told."
         )
     for element, reason in declared.items():
         if element not in GAP_ELEMENTS:
             problems.append(f"{what}: “{element}” cannot be declared as a gap.")
         elif element not in missing:
-            problems.append(f"{what} declares “{GAP_ELEMENTS[element]}” but has it: remove the gap.")
-        elif not reason.strip():
-            problems.append(f"{what}: the gap “{GAP_ELEMENTS[element]}” needs its reason.")
+            problems.append(f"{what} declares “{GAP_ELEMENTS[element]}” missing but has it: remove the gap.")
+        elif len(reason.strip()) < MIN_SENTENCE:
+            problems.append(
+                f"{what}: the gap “{GAP_ELEMENTS[element]}” needs its reason (what was reviewed)."
+            )
     return problems
 
 
+def _study_problems(ind: dict, what: str) -> list[str]:
+    problems = []
+    seen: dict[str, str] = {}
+    for study in ind["studies"]:
+        name = f"{what}: study {_study_name(study)}"
+        pmid, doi = (study.get("pmid") or "").strip(), (study.get("doi") or "").strip()
+        if not (pmid or doi):
+            problems.append(f"{name} has no PMID or DOI: publish it only once it can be opened by one.")
+        if pmid and not PMID.match(pmid):
+            problems.append(f"{name}: the PMID “{pmid}” is not a PubMed number.")
+        if doi and not DOI.match(doi):
+            problems.append(f"{name}: the DOI “{doi}” is not a DOI (10.prefix/suffix).")
+        if (pmid or doi) and study.get("url") != study_url(study):
+            problems.append(f"{name} must link to its PubMed or doi.org page, not {study.get('url')!r}.")
+        if study.get("url") and is_search_url(study["url"]):
+            problems.append(f"{name} links to a search ({study['url']}).")
+        year = study.get("year")
+        if not year:
+            problems.append(f"{name} needs its year.")
+        elif not FIRST_STUDY_YEAR <= year <= 2100:
+            problems.append(f"{name}: the year {year} is not plausible.")
+        if study.get("participants") is not None and study["participants"] < 1:
+            problems.append(f"{name}: the number of participants must be at least 1 (or left empty).")
+        statistics = (study.get("statistics") or "").strip()
+        if not statistics:
+            problems.append(
+                f"{name} needs its statistics as reported (effect, CI, p) or a statement that none"
+                " were reported."
+            )
+        elif not (re.search(r"\d", statistics) or NO_STATISTICS_SAID.search(statistics)):
+            problems.append(
+                f"{name}: “{statistics[:40]}” is neither a reported statistic nor a statement that none"
+                " was reported."
+            )
+        if study["design"] not in STUDY_DESIGNS:
+            problems.append(f"{name} has an unknown design “{study['design']}”.")
+        if study["result"] not in STUDY_RESULTS:
+            problems.append(f"{name} has an unknown result “{study['result']}”.")
+        if pmid or doi:
+            other = seen.get(_identity(study))
+            if other:
+                problems.append(f"{name} is the same publication as {other}: enter each study once.")
+            seen[_identity(study)] = _study_name(study)
+    return problems
+
+
+def _distinct_positive(ind: dict, designs: set[str]) -> int:
+    """Distinct publications (by PMID or DOI) of these designs with a positive result."""
+    return len(
+        {
+            _identity(s) if (s.get("pmid") or s.get("doi")) else s["key"]
+            for s in ind["studies"]
+            if s["result"] == "positive" and s["design"] in designs
+        }
+    )
+
+
+def _rating_problems(ind: dict, what: str, labelling_sources: set[str]) -> list[str]:
+    """Ratings the published studies (and, for the approved use, the labels) carry."""
+    problems = []
+    evidence = ind["evidence"]
+    approved = ind["status"] == "approved"
+    trials = _distinct_positive(ind, {"randomised-controlled"})
+    syntheses = _distinct_positive(ind, {"meta-analysis"})
+    negative = [s for s in ind["studies"] if s["result"] == "negative" and s["design"] in CONTROLLED_DESIGNS]
+    if approved:
+        if evidence.get("recommendation") != "recommended":
+            problems.append(f"{what}: an approved (labelled) use is rated “recommended (labelled use)”.")
+        if not set(ind["sources"]) & labelling_sources:
+            problems.append(f"{what}: an approved use needs the label that approves it among its sources.")
+    else:
+        if evidence.get("recommendation") == "recommended":
+            problems.append(f"{what}: “recommended (labelled use)” is only for a labelled use.")
+        if evidence.get("efficacy") == "effective":
+            problems.append(
+                f"{what}: “effective” is only for a labelled use; an off-label use can at most be rated"
+                " “evidence favours efficacy”."
+            )
+        if evidence.get("efficacy") in EFFICACY_CLAIMS and trials < 2 and not syntheses:
+            problems.append(
+                f"{what}: the rating “{evidence['efficacy']}” needs more than one positive randomised"
+                f" controlled trial or a positive meta-analysis among its published studies (it has"
+                f" {trials} positive trial{'s' if trials != 1 else ''} and no positive meta-analysis;"
+                " the same publication entered twice counts once)."
+            )
+    if evidence.get("strength") == "A":
+        if not (trials >= 2 or syntheses or _distinct_positive(ind, {"systematic-review"})):
+            problems.append(f"{what}: strength A needs consistent positive randomised evidence.")
+        if negative:
+            problems.append(
+                f"{what}: strength A (consistent randomised evidence) with a negative controlled study"
+                f" ({_study_name(negative[0])}) is not consistent: rate it B."
+            )
+    return problems
+
+
+def _texts(ind: dict):
+    yield ind["evidence_summary"]
+    yield ind.get("clinical_significance") or ""
+    for group, fields in (
+        ("caveats", ("text",)),
+        ("guidelines", ("title", "statement")),
+        ("evidence_gaps", ("reason",)),
+        ("studies", ("finding", "statistics", "citation", "dose")),
+    ):
+        for item in ind.get(group, ()):
+            for f in fields:
+                yield item.get(f) or ""
+
+
 def evidence_problems(snapshot: dict) -> list[str]:
-    """What a clinician weighing an off-label use must be able to open and check: studies linked by
-    PMID or DOI with their statistics, sourced caveats and guideline positions, a sentence on
-    clinical significance, ratings the published studies carry, and no link to a search."""
+    """What a clinician weighing a use must be able to open and check: studies linked by PMID or DOI
+    with their statistics, sourced caveats and guideline positions, a sentence on clinical
+    significance, elements present or declared as gaps, ratings the published studies carry, and no
+    link to a search. Every check applies whatever the indication's status."""
     problems: list[str] = []
     openable = {s["key"] for s in snapshot["sources"] if _is_http(s["url"])}
+    labelling = {s["key"] for s in snapshot["sources"] if s.get("kind") in ("us-label", "eu-smpc")}
     for source in snapshot["sources"]:
         if is_search_url(source["url"]):
             problems.append(
@@ -339,22 +505,7 @@ def evidence_problems(snapshot: dict) -> list[str]:
             )
     for ind in snapshot["indications"]:
         what = f"Indication “{ind['name']}”"
-        off_label = ind["status"] != "approved"
-        for study in ind["studies"]:
-            name = f"{what}: study {_study_name(study)}"
-            if not (study.get("pmid") or study.get("doi")):
-                problems.append(f"{name} has no PMID or DOI: publish it only once it can be opened by one.")
-            if study.get("url") and is_search_url(study["url"]):
-                problems.append(f"{name} links to a search ({study['url']}).")
-            if not study.get("year"):
-                problems.append(f"{name} needs its year.")
-            if not (study.get("statistics") or "").strip():
-                problems.append(
-                    f"{name} needs its statistics as reported (effect, CI, p) or a statement that none"
-                    " were reported."
-                )
-            if study["design"] not in STUDY_DESIGNS:
-                problems.append(f"{name} has an unknown design “{study['design']}”.")
+        problems += _study_problems(ind, what)
         for caveat in ind.get("caveats", ()):
             if not any(k in openable for k in caveat.get("sources", ())):
                 problems.append(f"{what}: the caveat “{caveat['text'][:60]}…” has no source.")
@@ -362,34 +513,45 @@ def evidence_problems(snapshot: dict) -> list[str]:
             label = f"{what}: guideline entry {guideline['body']} {guideline['title'][:40]}"
             if guideline["position"] not in GUIDELINE_POSITIONS:
                 problems.append(f"{label} has an unknown position “{guideline['position']}”.")
-            if not guideline["statement"].strip():
-                problems.append(f"{label} needs a statement (for none-found: what was reviewed).")
+            if len(guideline["statement"].strip()) < 20 or len(guideline["body"].strip()) < 2:
+                problems.append(
+                    f"{label} needs who issued it and a statement (for none-found: what was reviewed)."
+                )
             if not any(k in openable for k in guideline["sources"]):
                 problems.append(f"{label} has no source.")
-        if off_label and not ind.get("guidelines"):
+        if not ind.get("guidelines"):
             problems.append(
                 f"{what} needs a guideline entry: a position with its source, or “none found” naming"
                 " what was reviewed."
             )
-        if off_label and not (ind.get("clinical_significance") or "").strip():
-            problems.append(f"{what} needs a sentence on clinical significance (or that it is unknown).")
-        if off_label:
-            problems += _gap_problems(ind, what)
-        if off_label and ind["evidence"].get("efficacy") in EFFICACY_CLAIMS:
-            positive = [s for s in ind["studies"] if s["result"] == "positive"]
-            trials = sum(1 for s in positive if s["design"] == "randomised-controlled")
-            meta = any(s["design"] == "meta-analysis" for s in positive)
-            if trials < 2 and not meta:
-                problems.append(
-                    f"{what}: the rating “{ind['evidence']['efficacy']}” needs more than one positive"
-                    f" randomised controlled trial or a positive meta-analysis among its published studies"
-                    f" (it has {trials} positive trial{'s' if trials != 1 else ''} and no positive"
-                    " meta-analysis)."
-                )
+        if not significance_ok(ind.get("clinical_significance")):
+            problems.append(
+                f"{what} needs a sentence on clinical significance (what the effect means for a patient,"
+                " or that it is unknown)."
+            )
+        problems += _gap_problems(ind, what)
+        problems += _rating_problems(ind, what, labelling)
+        for text in _texts(ind):
+            for url in URL_IN_TEXT.findall(text):
+                if is_search_url(url):
+                    problems.append(f"{what}: its text links to a search ({url}).")
     for note in snapshot.get("safety_notes", ()):
         if not any(k in openable for k in note["sources"]):
             problems.append(f"Safety note “{note['text'][:60]}…” has no source.")
+        for url in URL_IN_TEXT.findall(note["text"]):
+            if is_search_url(url):
+                problems.append(f"Safety note “{note['text'][:40]}…” links to a search ({url}).")
     return problems
+
+
+def future_study_problems(snapshot: dict, year: int) -> list[str]:
+    """Studies dated after this year (the engine has no clock: the caller passes it)."""
+    return [
+        f"Indication “{ind['name']}”: study {_study_name(s)} is dated {s['year']}, after {year}."
+        for ind in snapshot["indications"]
+        for s in ind["studies"]
+        if s.get("year") and s["year"] > year
+    ]
 
 
 def drug_problems(snapshot: dict) -> list[str]:

@@ -116,19 +116,43 @@ def study_label(study: Study) -> str:
     return f"{head}: {design}, {size}, {study.result}"
 
 
-def _marks(studies: tuple[Study, ...], scale: YearScale, map_id: str, comparison: bool) -> list[Mark]:
+def drawable(study: Study) -> bool:
+    """A study the map can draw truthfully: dated, of a known design, with a known result."""
+    return bool(study.year) and study.design in vocab.DESIGN_SHAPES and study.result in vocab.STUDY_RESULTS
+
+
+GAP = 2 * SIZE + 1  # centres closer than this would hide one mark behind another
+# Where a mark may step to when its place is taken: rings of growing radius, sideways first.
+STEPS = [(0.0, 0.0)] + [
+    (radius * math.cos(math.radians(angle)), radius * math.sin(math.radians(angle)))
+    for radius in (GAP, 1.5 * GAP, 2 * GAP, 2.5 * GAP, 3 * GAP)
+    for angle in (0, 180, 30, 150, 330, 210, 60, 120, 300, 240, 90, 270)
+]
+
+
+def _place(x: float, y: float, taken: list[tuple[float, float]]) -> tuple[float, float]:
+    """The nearest free place to (x, y) inside the plot, so that no mark hides another."""
+    for dx, dy in STEPS:
+        px, py = x + dx, y + dy
+        inside = LEFT + SIZE <= px <= RIGHT - SIZE and TOP - SIZE <= py <= UNKNOWN_ROW + SIZE
+        if inside and all(math.hypot(px - ox, py - oy) >= GAP for ox, oy in taken):
+            return px, py
+    return min(max(x, LEFT + SIZE), RIGHT - SIZE), y  # too crowded to step aside: overlap, never misdate
+
+
+def _marks(
+    studies: tuple[Study, ...],
+    scale: YearScale,
+    map_id: str,
+    comparison: bool,
+    taken: list[tuple[float, float]],
+) -> list[Mark]:
     marks = []
-    taken: dict[tuple[int, int], int] = {}
     for study in studies:
-        if not study.year:
-            continue
-        x, y = scale.x(study.year), _y(study.participants)
-        spot = (round(x), round(y))
-        crowd = taken.get(spot, 0)  # studies at the same place step right so each stays visible
-        taken[spot] = crowd + 1
-        x += crowd * SIZE * 1.6
-        shape = vocab.DESIGN_SHAPES.get(study.design, "circle")
-        fill = f"url(#{map_id}-half)" if study.result == "mixed" else FILLS.get(study.result, "#999")
+        x, y = _place(scale.x(study.year), _y(study.participants), taken)
+        taken.append((x, y))
+        shape = vocab.DESIGN_SHAPES[study.design]
+        fill = f"url(#{map_id}-half)" if study.result == "mixed" else FILLS[study.result]
         marks.append(Mark(_path(shape, x, y), fill, comparison, study_label(study)))
     return marks
 
@@ -160,30 +184,43 @@ def _words(studies: tuple[Study, ...]) -> str:
     return "; ".join(parts)
 
 
+def _years(studies: tuple[Study, ...]) -> str:
+    first, last = min(s.year for s in studies), max(s.year for s in studies)
+    return str(first) if first == last else f"{first}–{last}"
+
+
 def evidence_map(
     indication: Indication, *, approved: tuple[Indication, ...], scale: YearScale, map_id: str
 ) -> EvidenceMap | None:
-    """The map of one indication's published studies (None when it has none)."""
-    studies = tuple(s for s in indication.studies if s.year)
+    """The map of one indication's published studies (None when it has none it can draw)."""
+    studies = tuple(s for s in indication.studies if drawable(s))
     if not studies:
         return None
-    years = [s.year for s in studies]
+    count = len(studies)
     described = (
-        f"{len(studies)} published {'study' if len(studies) == 1 else 'studies'},"
-        f" {min(years)}–{max(years)}. {vocab.sentence(_words(studies))}."
+        f"{count} published {'study' if count == 1 else 'studies'}, {_years(studies)}."
+        f" {vocab.sentence(_words(studies))}."
     )
-    marks = _marks(studies, scale, map_id, comparison=False)
+    undrawn = len(indication.studies) - count
+    if undrawn:
+        described += (
+            f" {undrawn} more {'study is' if undrawn == 1 else 'studies are'} listed but not drawn"
+            " (year, design or result not recorded)."
+        )
+    taken: list[tuple[float, float]] = []
+    comparison_marks: list[Mark] = []
     if indication.status != "approved":
         for other in approved:
-            theirs = tuple(s for s in other.studies if s.year)
+            theirs = tuple(s for s in other.studies if drawable(s))
             if theirs:
-                marks = _marks(theirs, scale, map_id, comparison=True) + marks  # drawn underneath
+                comparison_marks += _marks(theirs, scale, map_id, comparison=True, taken=taken)
                 described += f" For comparison, the approved use ({other.name}): {_words(theirs)}."
+    marks = comparison_marks + _marks(studies, scale, map_id, comparison=False, taken=taken)
     return EvidenceMap(
         id=map_id,
         width=WIDTH,
         height=HEIGHT,
-        marks=tuple(marks),
+        marks=tuple(marks),  # the comparison first, so it is drawn underneath
         x_ticks=scale.ticks(),
         y_ticks=tuple(Tick(_y(n), f"{n:,}".replace(",", " ")) for n in N_TICKS),
         unknown_row=UNKNOWN_ROW,

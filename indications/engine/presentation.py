@@ -537,7 +537,7 @@ def _indication_card(
                 title=g.title,
                 year=g.year,
                 position=g.position,
-                position_label=vocab.GUIDELINE_POSITIONS.get(g.position, g.position),
+                position_label=vocab.GUIDELINE_POSITIONS.get(g.position, "Position not recorded"),
                 statement=g.statement,
                 sources=links(g.sources),
             )

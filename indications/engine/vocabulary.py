@@ -210,9 +210,9 @@ EVIDENCE_ELEMENTS = _vocab(
     ("significance", "Clinical significance"),
 )
 GAP_ELEMENTS = _vocab(
-    ("study", "No study that can be opened (PMID or DOI)"),
-    ("dose", "Dose studied not verified"),
-    ("statistics", "No statistics verified"),
+    ("study", "study that can be opened (PMID or DOI)"),
+    ("dose", "dose studied"),
+    ("statistics", "statistics of a study"),
 )
 GUIDELINE_POSITIONS = _vocab(
     ("recommends", "Recommends"),

@@ -40,6 +40,19 @@ def _problems_after(change) -> list[str]:
         "https://www.ncbi.nlm.nih.gov/pmc/?term=memantine",
         "https://clinicaltrials.gov/search?cond=ocd",
         "https://www.ema.europa.eu/en/search/search?search_api_views_fulltext=ebixa",
+        # found by the cold attack review
+        "https://clinicaltrials.gov/ct2/results?cond=ocd&intr=memantine",
+        "https://www.ema.europa.eu/en/medicines?search_api_fulltext=memantine",
+        "https://www.ncbi.nlm.nih.gov/entrez/query.fcgi?cmd=Search&TermToSearch=memantine",
+        "https://scholar.google.com/scholar?as_q=memantine",
+        "https://scholar.google.com/scholar_lookup?title=memantine",
+        "https://www.tripdatabase.com/Searchresult?criteria=memantine",
+        "https://onlinelibrary.wiley.com/action/doSearch?AllField=memantine",
+        "https://www.accessdata.fda.gov/scripts/cder/daf/index.cfm?event=BasicSearch.process",
+        "https://dailymed.nlm.nih.gov/dailymed/services/v2/spls.json?drug_name=memantine",
+        "https://pubmed.ncbi.nlm.nih.gov/advanced/",
+        "https://www.google.com/#q=memantine",
+        " https://pubmed.ncbi.nlm.nih.gov/?term=memantine",
     ],
 )
 def test_search_links_are_recognised(url):
@@ -56,6 +69,9 @@ def test_search_links_are_recognised(url):
         "https://www.nice.org.uk/guidance/ng97",
         "https://clinicaltrials.gov/study/NCT00638027",
         "https://research.example.org/researchers/memantine",  # "research" is not "search"
+        "https://doi.org/10.1007/s00213-search-2019",  # a DOI is an identifier, whatever its words
+        "https://link.springer.com/article/10.1007/s00213-019-05227-3",
+        "https://www.who.int/publications/i/item/9789241549790",
     ],
 )
 def test_document_links_are_not_searches(url):
@@ -129,13 +145,43 @@ def test_an_off_label_use_needs_a_guideline_entry_and_a_clinical_significance_se
     assert any("clinical significance" in p for p in _problems_after(no_significance))
 
 
-def test_the_approved_use_needs_neither_guideline_nor_significance_to_publish():
+def test_every_evidence_check_applies_to_the_approved_use_too():
+    """Marking a use "approved" skips nothing (attack: flip an off-label use to approved)."""
+
     def approved_bare(snapshot):
         ind = _ind(snapshot, "alzheimers-disease")
         ind["guidelines"], ind["clinical_significance"] = [], ""
 
-    problems = _problems_after(approved_bare)
-    assert not any("Alzheimers" in p for p in problems), problems
+    problems = [p for p in _problems_after(approved_bare) if "Alzheimers" in p]
+    assert any("guideline entry" in p for p in problems)
+    assert any("clinical significance" in p for p in problems)
+
+
+@pytest.mark.parametrize(
+    "status, efficacy, recommendation, expected",
+    [
+        ("off-label", "inconclusive", "recommended", "only for a labelled use"),
+        ("off-label", "effective", "insufficient-evidence", "“effective” is only for a labelled use"),
+        ("approved", "effective", "selected-patients", "approved (labelled) use is rated"),
+    ],
+)
+def test_labelled_ratings_belong_to_labelled_uses(status, efficacy, recommendation, expected):
+    def rate(snapshot):
+        ind = _ind(snapshot, "fibromyalgia")
+        ind["status"] = status
+        ind["evidence"].update(efficacy=efficacy, recommendation=recommendation)
+
+    assert any(expected in p for p in _problems_after(rate))
+
+
+def test_an_approved_use_names_the_label_that_approves_it():
+    def no_label(snapshot):
+        ind = _ind(snapshot, "fibromyalgia")
+        ind["status"] = "approved"
+        ind["evidence"].update(efficacy="effective", recommendation="recommended")
+        ind["sources"] = ["study-x"]
+
+    assert any("needs the label that approves it" in p for p in _problems_after(no_label))
 
 
 def test_a_guideline_entry_needs_a_known_position_a_statement_and_a_source():
@@ -146,7 +192,8 @@ def test_a_guideline_entry_needs_a_known_position_a_statement_and_a_source():
         return change
 
     assert any("unknown position" in p for p in _problems_after(bad("position", "endorses")))
-    assert any("needs a statement" in p for p in _problems_after(bad("statement", "")))
+    assert any("needs who issued it and a statement" in p for p in _problems_after(bad("statement", "")))
+    assert any("needs who issued it and a statement" in p for p in _problems_after(bad("body", " ")))
     assert any("has no source" in p for p in _problems_after(bad("sources", [])))
 
 
@@ -166,9 +213,11 @@ def _rated(efficacy, studies):
         ind["evidence"]["efficacy"] = efficacy
         template = ind["studies"][0]
         ind["studies"] = [
-            {**template, "key": f"s{n}", "design": design, "result": result}
+            {**template, "key": f"s{n}", "design": design, "result": result, "pmid": f"{900 + n}"}
             for n, (design, result) in enumerate(studies)
         ]
+        for study in ind["studies"]:
+            study["url"] = f"https://pubmed.ncbi.nlm.nih.gov/{study['pmid']}/"
 
     return [p for p in _problems_after(change) if "needs more than one positive" in p]
 
@@ -311,3 +360,133 @@ def test_releases_made_before_v1_1_still_load():
     assert ocd.caveats[0].sources[0].key == "study-x"
     assert {s.design for s in ocd.studies} == {"randomised-controlled"}
     assert ocd.guidelines == () and catalogue.safety_notes == ()
+
+
+# ---------------------------------------------------------------- found by the cold attack review
+
+
+def _study_change(**fields):
+    def change(snapshot):
+        _ind(snapshot)["studies"][0].update(fields)
+
+    return _problems_after(change)
+
+
+def test_the_same_publication_entered_twice_is_refused_and_counts_once():
+    def duplicate(snapshot):
+        ind = _ind(snapshot)
+        first = {**ind["studies"][0], "result": "positive", "design": "randomised-controlled"}
+        ind["studies"] = [first, {**first, "key": "again", "first_author": "Again"}]
+        ind["evidence"]["efficacy"] = "evidence-favours"
+
+    problems = _problems_after(duplicate)
+    assert any("is the same publication as" in p for p in problems)
+    assert any("needs more than one positive" in p for p in problems)
+
+
+@pytest.mark.parametrize(
+    "fields, expected",
+    [
+        ({"url": "https://clinicaltrials.gov/study/NCT00000001"}, "must link to its PubMed or doi.org page"),
+        ({"url": "https://pubmed.ncbi.nlm.nih.gov/99999999/"}, "must link to its PubMed or doi.org page"),
+        ({"url": "http://example.com/"}, "must link to its PubMed or doi.org page"),
+        ({"pmid": " ", "doi": ""}, "has no PMID or DOI"),
+        ({"pmid": "pending"}, "is not a PubMed number"),
+        ({"pmid": "", "doi": "see registry"}, "is not a DOI"),
+        ({"year": 3000}, "is not plausible"),
+        ({"year": 1800}, "is not plausible"),
+        ({"participants": 0}, "at least 1"),
+        ({"statistics": "n/a"}, "neither a reported statistic"),
+        ({"statistics": " ."}, "neither a reported statistic"),
+        ({"result": "promising"}, "unknown result"),
+    ],
+)
+def test_a_study_row_that_would_mislead_is_refused(fields, expected):
+    assert any(expected in p for p in _study_change(**fields)), fields
+
+
+def test_statistics_may_say_plainly_that_none_were_reported():
+    problems = _study_change(statistics="Case series: no statistical testing reported.")
+    assert not any("statistic" in p and "Ocd" in p for p in problems), problems
+
+
+@pytest.mark.parametrize("text", ["TBD", "Unknown", "", "x x x x x x x x x x x x x x x x x x x x x"])
+def test_a_placeholder_is_not_a_clinical_significance_sentence(text):
+    def placeholder(snapshot):
+        _ind(snapshot)["clinical_significance"] = text
+
+    assert any("clinical significance" in p for p in _problems_after(placeholder))
+
+
+def test_strength_a_needs_consistent_positive_randomised_evidence():
+    def strong(snapshot):
+        _ind(snapshot)["evidence"]["strength"] = "A"  # the universe's OCD has a negative RCT
+
+    assert any("strength A" in p for p in _problems_after(strong))
+
+
+def test_a_search_link_written_into_text_is_refused():
+    def in_text(snapshot):
+        _ind(snapshot)["caveats"][0]["text"] += " See https://pubmed.ncbi.nlm.nih.gov/?term=memantine"
+
+    assert any("its text links to a search" in p for p in _problems_after(in_text))
+
+
+def test_a_gap_with_a_placeholder_reason_is_refused():
+    def gap(snapshot):
+        ind = _ind(snapshot)
+        ind["dose_studied_min_mg_per_day"] = ind["dose_studied_max_mg_per_day"] = None
+        ind["evidence_gaps"] = [{"element": "dose", "reason": "n/a"}]
+
+    assert any("needs its reason" in p for p in _problems_after(gap))
+
+
+def _centres(drawn):
+    out = []
+    for m in drawn.marks:
+        if " a" in m.path:  # circle: "M{x-r},{y} a..."
+            x, y = map(float, re.match(r"M([-\d.]+),([-\d.]+)", m.path).groups())
+            out.append((x + 5, y))
+        else:
+            pts = [tuple(map(float, p.split(","))) for p in re.findall(r"[-\d.]+,[-\d.]+", m.path)]
+            out.append((sum(p[0] for p in pts) / len(pts), sum(p[1] for p in pts) / len(pts)))
+    return out
+
+
+def _crowded(studies):
+    snapshot = universe_snapshot()
+    ind = _ind(snapshot)
+    template = ind["studies"][0]
+    ind["studies"] = [
+        {**template, "key": f"k{n}", "first_author": f"A{n}", **fields} for n, fields in enumerate(studies)
+    ]
+    catalogue = Catalogue.from_snapshot(snapshot, version="t")
+    return _map(catalogue.indications_by_slug["ocd"], catalogue)
+
+
+def test_marks_close_together_step_apart_so_none_hides_another():
+    from indications.engine.evidence_map import GAP, LEFT, RIGHT
+
+    drawn = _crowded(
+        [{"year": 2015, "participants": 40, "result": "negative"}]
+        + [{"year": 2015, "participants": 43 + n, "result": "positive"} for n in range(7)]
+    )
+    centres = _centres(drawn)
+    assert len(centres) == len(drawn.marks)
+    for i, (x1, y1) in enumerate(centres):
+        assert LEFT <= x1 <= RIGHT, "no mark leaves the plot"
+        for x2, y2 in centres[i + 1 :]:
+            assert ((x1 - x2) ** 2 + (y1 - y2) ** 2) ** 0.5 >= GAP - 0.2
+
+
+def test_studies_the_map_cannot_draw_truthfully_are_said_not_guessed():
+    drawn = _crowded(
+        [
+            {"year": 2019, "result": "positive"},
+            {"year": 2019, "design": "umbrella-review", "result": "positive"},  # from an old release
+            {"year": 2019, "result": "promising"},
+        ]
+    )
+    assert "1 published study, 2019." in drawn.description
+    assert "2 more studies are listed but not drawn" in drawn.description
+    assert "Randomised controlled trial: 1 positive" in drawn.description

@@ -115,6 +115,7 @@ def renal_set(region, formulation, *, severe_cap, severe_start, severe_regimen, 
 
 
 def study(key, result):
+    pmid = str(10_000_000 + sum(ord(c) * 31**i for i, c in enumerate(key)) % 89_999_999)
     return {
         "key": key,
         "citation": "J Test 1:1",
@@ -127,9 +128,9 @@ def study(key, result):
         "result": result,
         "finding": f"{key} finding",
         "statistics": "difference 3.1 points (95% CI 0.4 to 5.8), p=0.03",
-        "pmid": "123",
+        "pmid": pmid,
         "doi": "",
-        "url": "https://pubmed.ncbi.nlm.nih.gov/123/",
+        "url": f"https://pubmed.ncbi.nlm.nih.gov/{pmid}/",
     }
 
 
@@ -153,7 +154,11 @@ def indication(
         "dose_studied": "20 mg/day",
         "dose_studied_min_mg_per_day": studied[0] if studied else None,
         "dose_studied_max_mg_per_day": studied[1] if studied else None,
-        "evidence": {"strength": "B", "efficacy": "inconclusive", "recommendation": "insufficient-evidence"},
+        "evidence": (
+            {"strength": "B", "efficacy": "effective", "recommendation": "recommended"}
+            if status == "approved"
+            else {"strength": "B", "efficacy": "inconclusive", "recommendation": "insufficient-evidence"}
+        ),
         "evidence_summary": f"{slug} summary with a negative trial",
         "clinical_significance": f"What the {slug} effect means for a patient is unknown.",
         "guidelines": [

@@ -6,7 +6,7 @@ from django.contrib import admin
 from django.contrib.auth.models import User
 from django.urls import reverse
 
-from indications.models import DoseRegimen, Indication, RenalRule, Source
+from indications.models import DoseRegimen, Indication, RenalRule, Source, Study
 
 pytestmark = pytest.mark.django_db
 
@@ -237,7 +237,37 @@ def test_study_needs_a_link(superuser_client):
             "is_published": "on",
         },
     )
-    assert "Give a PMID, a DOI or a link" in response.content.decode()
+    assert "A published study needs a PMID or a DOI" in response.content.decode()
+    assert not Study.objects.filter(key="nolink").exists()
+
+
+def test_an_unpublished_draft_without_any_link_can_be_saved(superuser_client):
+    """Seeded drafts awaiting verification have no link; editing their indication must still work."""
+    ocd = Indication.objects.get(slug="ocd")
+    response = superuser_client.post(
+        reverse("admin:indications_study_add"),
+        {
+            "indication": ocd.pk,
+            "key": "draft",
+            "first_author": "Somebody",
+            "design": "randomised-controlled",
+            "result": "negative",
+            "finding": "awaiting verification",
+            "order": 0,
+        },
+    )
+    assert response.status_code == 302
+    assert Study.objects.get(key="draft").url == ""
+
+
+def test_a_study_always_links_to_its_pmid_even_after_a_correction(superuser_client):
+    study = Study.objects.filter(is_published=True).exclude(pmid="").first()
+    study.url = "https://clinicaltrials.gov/study/NCT00000001"
+    study.save()
+    assert study.url == f"https://pubmed.ncbi.nlm.nih.gov/{study.pmid}/"
+    study.pmid = "12345678"
+    study.save()
+    assert study.url == "https://pubmed.ncbi.nlm.nih.gov/12345678/"
 
 
 def test_admin_index_links_to_releases(superuser_client):

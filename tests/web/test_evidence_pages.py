@@ -62,7 +62,7 @@ def test_every_card_has_its_evidence_map_with_a_text_alternative(client):
         title = re.search(rf'<title id="{ids.group(1)}-title">([^<]+)</title>', svg).group(1)
         desc = re.search(rf'<desc id="{ids.group(1)}-desc">([^<]+)</desc>', svg).group(1)
         assert title.startswith("Evidence map: ")
-        assert re.search(r"\d+ published stud(y|ies), \d{4}–\d{4}\.", desc), desc
+        assert re.search(r"\d+ published stud(y|ies), \d{4}(–\d{4})?\.", desc), desc
         assert "<script" not in svg
     ocd = next(s for s in maps if "map-ocd-title" in s)
     marks = re.findall(r"<path d=", ocd)
@@ -155,3 +155,30 @@ def test_the_admin_keeps_a_study_without_pmid_doi_or_statistics_unpublished(admi
     response = admin_client.post("/admin/indications/study/add/", unpublished)
     assert response.status_code == 302
     assert Study.objects.get(key="registry-only").is_published is False
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "As Sepehrmanesh 2022 showed, it works.",
+        "Sepehrmanesh et al., 2022 confirms the benefit.",
+        "A trial (sepehrmanesh, 2022) was positive.",
+    ],
+)
+def test_an_unpublished_study_named_in_published_text_is_refused(text):
+    from indications.services import catalogue_problems
+
+    ocd = Indication.objects.get(slug="ocd")
+    assert Study.objects.filter(indication=ocd, first_author="Sepehrmanesh", is_published=False).exists()
+    ocd.clinical_significance = text + " " + ocd.clinical_significance
+    ocd.save()
+    assert any("cites the unpublished study Sepehrmanesh" in p for p in catalogue_problems())
+
+
+def test_a_study_dated_in_the_future_is_refused_at_publication():
+    from indications.services import catalogue_problems
+
+    study = Study.objects.filter(is_published=True).first()
+    study.year = 2100
+    study.save()
+    assert any("after" in p and "2100" in p for p in catalogue_problems())
