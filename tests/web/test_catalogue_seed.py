@@ -212,3 +212,22 @@ def test_ssri_tick_boxes_come_from_the_catalogue():
         "paroxetine",
         "citalopram",
     }
+
+
+def test_every_seed_row_passes_its_models_field_validation():
+    """loaddata skips model validation, and SQLite does not enforce column lengths: a text too long
+    for PostgreSQL, a search link or an unknown choice would pass here and fail in production."""
+    from django.core import serializers
+    from django.core.exceptions import ValidationError
+
+    from indications.management.commands.seed_catalogue import FIXTURES
+
+    problems = []
+    for path in FIXTURES:
+        with open(path, encoding="utf-8") as stream:
+            for item in serializers.deserialize("yaml", stream, handle_forward_references=True):
+                try:
+                    item.object.clean_fields(exclude=["id"])
+                except ValidationError as error:
+                    problems.append(f"{path.name} {item.object!r}: {error.message_dict}")
+    assert problems == []
