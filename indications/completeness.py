@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from .engine.checks import is_search_url
+from .engine.checks import is_http_url, is_search_url, reports_a_number, significance_ok
 from .engine.vocabulary import GUIDELINE_POSITIONS
 
 ELEMENTS = ("guideline", "study", "dose", "statistics", "significance")
@@ -20,10 +20,7 @@ PMID_OR_DOI_URL = re.compile(r"^https://(pubmed\.ncbi\.nlm\.nih\.gov/\d+/?|doi\.
 
 
 def _opens(sources: list[dict[str, Any]]) -> bool:
-    return any(
-        isinstance(s.get("url"), str) and s["url"].startswith("https://") and not is_search_url(s["url"])
-        for s in sources or []
-    )
+    return any(is_http_url(s.get("url")) and not is_search_url(s["url"]) for s in sources or [])
 
 
 def completeness(indication: dict[str, Any]) -> dict[str, bool]:
@@ -31,7 +28,6 @@ def completeness(indication: dict[str, Any]) -> dict[str, bool]:
     guidelines = indication.get("guidelines") or []
     studies = indication.get("studies") or []
     dose = indication.get("dose_studied_range") or {}
-    significance = (indication.get("clinical_significance") or "").strip()
     return {
         "guideline": any(
             g.get("position") in GUIDELINE_POSITIONS
@@ -41,14 +37,9 @@ def completeness(indication: dict[str, Any]) -> dict[str, bool]:
         ),
         "study": any(PMID_OR_DOI_URL.match(s.get("url") or "") for s in studies),
         "dose": isinstance(dose.get("min_mg_per_day"), int) and isinstance(dose.get("max_mg_per_day"), int),
-        # A reported number (an effect, a CI or a p): "no statistical test" alone does not count.
-        "statistics": any(re.search(r"\d", s.get("statistics") or "") for s in studies),
-        "significance": len(significance) > 20 and significance.endswith("."),
+        "statistics": any(reports_a_number(s.get("statistics")) for s in studies),
+        "significance": significance_ok(indication.get("clinical_significance")),
     }
-
-
-def score(indication: dict[str, Any]) -> int:
-    return sum(completeness(indication).values())
 
 
 def declared_gaps(indication: dict[str, Any]) -> set[str]:

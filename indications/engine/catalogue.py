@@ -85,6 +85,11 @@ class Study:
     url: str
     statistics: str = ""  # the effect with its CI and/or p as reported, or that none was reported
 
+    @property
+    def name(self) -> str:
+        """ "Ghaleiha 2013" (the author alone when the source gives no year)."""
+        return f"{self.first_author} {self.year}" if self.year else self.first_author
+
 
 @dataclass(frozen=True)
 class Caveat:

@@ -157,7 +157,7 @@ FIXED_VERDICTS = {
 }
 
 
-def _is_http(url: str) -> bool:
+def is_http_url(url: str) -> bool:
     return (
         isinstance(url, str) and (url.startswith("https://") or url.startswith("http://")) and len(url) > 10
     )
@@ -168,13 +168,13 @@ def snapshot_problems(snapshot: dict) -> list[str]:
     problems: list[str] = []
     sources = {s["key"]: s for s in snapshot["sources"]}
     for source in snapshot["sources"]:
-        if not _is_http(source["url"]):
+        if not is_http_url(source["url"]):
             problems.append(
                 f"Source “{source['label']}” needs a web address starting with http:// or https://."
             )
 
     def needs_sources(keys: list[str], what: str) -> None:
-        usable = [k for k in keys if k in sources and _is_http(sources[k]["url"])]
+        usable = [k for k in keys if k in sources and is_http_url(sources[k]["url"])]
         if not usable:
             problems.append(f"{what} has no source with a web address.")
 
@@ -203,7 +203,7 @@ def snapshot_problems(snapshot: dict) -> list[str]:
             problems.append(f"{what} has no evidence summary.")
         needs_class(ind["augments_class"], what)
         for study in ind["studies"]:
-            if not _is_http(study["url"]):
+            if not is_http_url(study["url"]):
                 problems.append(f"{what}: study {study['first_author']} {study['year'] or ''} has no link.")
 
     present = {(r["region"], r["formulation"]) for r in snapshot["regimens"]}
@@ -326,6 +326,11 @@ def _study_name(study: dict) -> str:
     return f"{study['first_author']} {study['year']}" if study.get("year") else study["first_author"]
 
 
+def reports_a_number(statistics: str) -> bool:
+    """An effect, a CI or a p: "no statistical test" alone is honest but is not a statistic."""
+    return bool(re.search(r"\d", statistics or ""))
+
+
 def significance_ok(text: str) -> bool:
     text = (text or "").strip()
     return len(text) >= MIN_SENTENCE and text.endswith(".")
@@ -352,7 +357,7 @@ def missing_elements(ind: dict) -> set[str]:
         missing.add("study")
     if ind.get("dose_studied_min_mg_per_day") is None or ind.get("dose_studied_max_mg_per_day") is None:
         missing.add("dose")
-    if not any(re.search(r"\d", s.get("statistics") or "") for s in studies):
+    if not any(reports_a_number(s.get("statistics")) for s in studies):
         missing.add("statistics")
     return missing
 
@@ -409,7 +414,7 @@ def _study_problems(ind: dict, what: str) -> list[str]:
                 f"{name} needs its statistics as reported (effect, CI, p) or a statement that none"
                 " were reported."
             )
-        elif not (re.search(r"\d", statistics) or NO_STATISTICS_SAID.search(statistics)):
+        elif not (reports_a_number(statistics) or NO_STATISTICS_SAID.search(statistics)):
             problems.append(
                 f"{name}: “{statistics[:40]}” is neither a reported statistic nor a statement that none"
                 " was reported."
@@ -496,7 +501,7 @@ def evidence_problems(snapshot: dict) -> list[str]:
     significance, elements present or declared as gaps, ratings the published studies carry, and no
     link to a search. Every check applies whatever the indication's status."""
     problems: list[str] = []
-    openable = {s["key"] for s in snapshot["sources"] if _is_http(s["url"])}
+    openable = {s["key"] for s in snapshot["sources"] if is_http_url(s["url"])}
     labelling = {s["key"] for s in snapshot["sources"] if s.get("kind") in ("us-label", "eu-smpc")}
     for source in snapshot["sources"]:
         if is_search_url(source["url"]):

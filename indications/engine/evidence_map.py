@@ -112,8 +112,7 @@ def _path(shape: str, x: float, y: float, r: float = SIZE) -> str:
 def study_label(study: Study) -> str:
     design = vocab.STUDY_DESIGNS.get(study.design, study.design).lower()
     size = f"n={study.participants}" if study.participants else "n not reported"
-    head = f"{study.first_author} {study.year}" if study.year else study.first_author
-    return f"{head}: {design}, {size}, {study.result}"
+    return f"{study.name}: {design}, {size}, {study.result}"
 
 
 def drawable(study: Study) -> bool:
@@ -228,3 +227,12 @@ def evidence_map(
         title=f"Evidence map: {indication.name}",
         description=described,
     )
+
+
+# The key to the maps, from the same vocabularies and geometry the maps use (shape, then fill).
+LEGEND_ID = "legend-half"
+LEGEND_SHAPES = tuple((label.lower(), _path(shape, 0, 0, 4.5)) for shape, label in vocab.SHAPE_LABELS.items())
+LEGEND_FILLS = tuple(
+    (vocab.STUDY_RESULTS[result].lower(), f"url(#{LEGEND_ID})" if result == "mixed" else FILLS[result])
+    for result in ("positive", "mixed", "negative", "inconclusive")
+)

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from . import calculators
 from . import vocabulary as vocab
 from .assess import Assessment, Flag, IndicationResult, clearance_text, labelled_dose, renal_inputs_text
-from .catalogue import Catalogue, FlagText, RenalRule, Study
+from .catalogue import Catalogue, FlagText, Indication, RenalRule, Study
 from .evidence_map import EvidenceMap, YearScale, evidence_map
 from .factors import HepaticComponents, RenalEstimate
 from .medications import MedicationMatch
@@ -42,8 +42,7 @@ def mg(value: float | None) -> str:
 
 def study_citation(study: Study) -> str:
     """ "Ghaleiha 2013, J Psychiatr Res 47:175": the one place a study citation is written."""
-    head = f"{study.first_author} {study.year}" if study.year else study.first_author
-    return f"{head}, {study.citation}" if study.citation else head
+    return f"{study.name}, {study.citation}" if study.citation else study.name
 
 
 def range_text(rule: RenalRule) -> str:
@@ -458,12 +457,25 @@ def _studied(result: IndicationResult) -> str:
     return f"{low}–{high} mg/day" if low != high else f"{high} mg/day"
 
 
-def _safety(catalogue: Catalogue) -> tuple[NoteView, ...]:
-    return tuple(NoteView(n.text, links(n.sources)) for n in catalogue.safety_notes)
+@dataclass(frozen=True)
+class _Shared:
+    """What every card of one answer shares: worked out once, not once per card."""
+
+    safety: tuple[NoteView, ...]
+    approved: tuple[Indication, ...]
+    scale: YearScale
+
+    @classmethod
+    def of(cls, catalogue: Catalogue) -> _Shared:
+        return cls(
+            safety=tuple(NoteView(n.text, links(n.sources)) for n in catalogue.safety_notes),
+            approved=tuple(i for i in catalogue.indications if i.status == "approved"),
+            scale=YearScale.covering(catalogue.indications),
+        )
 
 
 def _indication_card(
-    result: IndicationResult, assessment: Assessment, catalogue: Catalogue
+    result: IndicationResult, assessment: Assessment, catalogue: Catalogue, shared: _Shared
 ) -> IndicationCard:
     ind = result.indication
     region = assessment.region
@@ -547,12 +559,9 @@ def _indication_card(
         evidence_gaps=tuple(
             (g.element, vocab.GAP_ELEMENTS.get(g.element, g.element), g.reason) for g in ind.evidence_gaps
         ),
-        safety=_safety(catalogue),
+        safety=shared.safety,
         evidence_map=evidence_map(
-            ind,
-            approved=tuple(i for i in catalogue.indications if i.status == "approved"),
-            scale=YearScale.covering(catalogue.indications),
-            map_id=f"map-{ind.slug}",
+            ind, approved=shared.approved, scale=shared.scale, map_id=f"map-{ind.slug}"
         ),
     )
 
@@ -592,6 +601,7 @@ def present(assessment: Assessment, catalogue: Catalogue) -> Presentation:
     dose = _dose_box(assessment, flags)
     factors = assessment.factors
     counts = {severity: sum(1 for f in flags if f.severity == severity) for severity in vocab.SEVERITIES}
+    shared = _Shared.of(catalogue)
     return Presentation(
         catalogue_version=assessment.catalogue_version,
         region=assessment.region,
@@ -611,11 +621,11 @@ def present(assessment: Assessment, catalogue: Catalogue) -> Presentation:
             if s in catalogue.indications_by_slug
         ),
         missing=tuple(m.message for m in assessment.inputs_missing),
-        indications=tuple(_indication_card(r, assessment, catalogue) for r in assessment.indications),
+        indications=tuple(_indication_card(r, assessment, catalogue, shared) for r in assessment.indications),
         formulas=_formulas(assessment),
         status_line=_status_line(dose, flags),
-        approved_uses=tuple(i.name for i in catalogue.indications if i.status == "approved"),
-        safety=_safety(catalogue),
+        approved_uses=tuple(i.name for i in shared.approved),
+        safety=shared.safety,
         safety_on_sheet=tuple(
             NoteView(n.text, links(n.sources))
             for n in catalogue.safety_notes

@@ -33,6 +33,19 @@ def source_links(sources):
     return format_html('<span class="sources small">Source{}: {}</span>', plural, anchors)
 
 
+@register.inclusion_tag("_includes/evidence_legend.html")
+def evidence_legend(approved_uses):
+    """The key to every evidence map on a page (include it once per page: its gradient has an id)."""
+    from indications.engine import evidence_map as drawn
+
+    return {
+        "shapes": drawn.LEGEND_SHAPES,
+        "fills": drawn.LEGEND_FILLS,
+        "half_id": drawn.LEGEND_ID,
+        "approved_uses": approved_uses,
+    }
+
+
 @lru_cache(maxsize=512)
 def _drawn(evidence_map) -> str:
     return render_to_string("_includes/evidence_map.html", {"map": evidence_map})
