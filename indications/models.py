@@ -151,11 +151,11 @@ class Drug(NaturalKeyMixin, models.Model):
     )
     is_published = models.BooleanField(
         "published",
-        default=True,
+        default=False,
         help_text="Untick to keep the drug out of releases (it will then be reported as not recognised).",
     )
     notes = models.TextField(blank=True, help_text="For editors only.")
-    history = HistoricalRecords()
+    history = HistoricalRecords(m2m_fields=["classes", "components"])
     objects = CatalogueManager()
 
     class Meta:
@@ -187,7 +187,7 @@ class DrugName(NaturalKeyMixin, models.Model):
         help_text="Where this name was checked (a label or an official list). Required to publish a brand.",
     )
     is_published = models.BooleanField(
-        "published", default=True, help_text="Untick for names awaiting verification."
+        "published", default=False, help_text="Untick for names awaiting verification."
     )
     history = HistoricalRecords()
     objects = CatalogueManager()
@@ -340,9 +340,9 @@ class Indication(NaturalKeyMixin, models.Model):
     next_review_due = models.DateField(null=True, blank=True)
     display_order = models.PositiveSmallIntegerField(default=100)
     is_published = models.BooleanField(
-        "published", default=True, help_text="Untick to keep it out of releases."
+        "published", default=False, help_text="Untick to keep it out of releases."
     )
-    history = HistoricalRecords()
+    history = HistoricalRecords(m2m_fields=["sources"])
     objects = CatalogueManager()
 
     class Meta:
@@ -384,7 +384,7 @@ class Caveat(NaturalKeyMixin, models.Model):
         help_text="What a clinician can open to check this caveat (at least one to publish).",
     )
     order = models.PositiveSmallIntegerField(default=0)
-    history = HistoricalRecords()
+    history = HistoricalRecords(m2m_fields=["sources"])
     objects = CatalogueManager()
 
     class Meta:
@@ -420,9 +420,9 @@ class Guideline(NaturalKeyMixin, models.Model):
     )
     order = models.PositiveSmallIntegerField(default=0)
     is_published = models.BooleanField(
-        "published", default=True, help_text="Untick for positions awaiting verification."
+        "published", default=False, help_text="Untick for positions awaiting verification."
     )
-    history = HistoricalRecords()
+    history = HistoricalRecords(m2m_fields=["sources"])
     objects = CatalogueManager()
 
     class Meta:
@@ -475,8 +475,8 @@ class SafetyNote(NaturalKeyMixin, models.Model):
         default=vocab.ANY_REGION,
         help_text="The sheet prints a note only for its own labelling region (or any region).",
     )
-    is_published = models.BooleanField("published", default=True)
-    history = HistoricalRecords()
+    is_published = models.BooleanField("published", default=False)
+    history = HistoricalRecords(m2m_fields=["sources"])
     objects = CatalogueManager()
 
     class Meta:
@@ -532,7 +532,7 @@ class Study(NaturalKeyMixin, models.Model):
     )
     order = models.PositiveSmallIntegerField(default=0)
     is_published = models.BooleanField(
-        "published", default=True, help_text="Untick for facts awaiting verification."
+        "published", default=False, help_text="Untick for facts awaiting verification."
     )
     history = HistoricalRecords()
     objects = CatalogueManager()
@@ -603,7 +603,7 @@ class DoseRegimen(NaturalKeyMixin, models.Model):
     regimen = models.CharField(max_length=200, help_text="The maintenance regimen, e.g. 10 mg twice daily.")
     titration = models.TextField()
     sources = models.ManyToManyField(Source, related_name="+")
-    history = HistoricalRecords()
+    history = HistoricalRecords(m2m_fields=["sources"])
     objects = CatalogueManager()
 
     class Meta:
@@ -662,8 +662,8 @@ class RenalRule(NaturalKeyMixin, FlagFields):
         max_length=300,
         help_text="One line for the dose box, e.g. “Severe renal impairment: maximum 10 mg/day”.",
     )
-    is_published = models.BooleanField("published", default=True)
-    history = HistoricalRecords()
+    is_published = models.BooleanField("published", default=False)
+    history = HistoricalRecords(m2m_fields=["sources"])
     objects = CatalogueManager()
 
     flag_required = False
@@ -714,8 +714,8 @@ class HepaticRule(NaturalKeyMixin, VerdictEffect, FlagFields):
     region = models.CharField(max_length=4, choices=REGION_CHOICES)
     child_pugh_class = models.CharField(max_length=1, choices=vocab.choices(vocab.CHILD_PUGH_CLASSES))
     summary = models.CharField(max_length=300, help_text="One line for the dose box.")
-    is_published = models.BooleanField("published", default=True)
-    history = HistoricalRecords()
+    is_published = models.BooleanField("published", default=False)
+    history = HistoricalRecords(m2m_fields=["sources"])
     objects = CatalogueManager()
 
     flag_required = False
@@ -734,8 +734,8 @@ class ConditionRule(NaturalKeyMixin, VerdictEffect, FlagFields):
     NATURAL_KEY = ("condition__slug", "region")
     condition = models.ForeignKey(Condition, on_delete=models.PROTECT, related_name="rules")
     region = models.CharField(max_length=4, choices=RULE_REGION_CHOICES, default=vocab.ANY_REGION)
-    is_published = models.BooleanField("published", default=True)
-    history = HistoricalRecords()
+    is_published = models.BooleanField("published", default=False)
+    history = HistoricalRecords(m2m_fields=["sources"])
     objects = CatalogueManager()
 
     class Meta:
@@ -758,8 +758,8 @@ class InteractionRule(NaturalKeyMixin, VerdictEffect, FlagFields):
         help_text="For combinations: the rule fires only when a drug of this class is also taken.",
     )
     region = models.CharField(max_length=4, choices=RULE_REGION_CHOICES, default=vocab.ANY_REGION)
-    is_published = models.BooleanField("published", default=True)
-    history = HistoricalRecords()
+    is_published = models.BooleanField("published", default=False)
+    history = HistoricalRecords(m2m_fields=["sources"])
     objects = CatalogueManager()
 
     class Meta:
@@ -793,12 +793,14 @@ class StandardFlag(NaturalKeyMixin, VerdictEffect, FlagFields):
     NATURAL_KEY = ("flag_code", "region")
 
     region = models.CharField(max_length=4, choices=RULE_REGION_CHOICES, default=vocab.ANY_REGION)
-    is_published = models.BooleanField("published", default=True)
-    history = HistoricalRecords()
+    is_published = models.BooleanField("published", default=False)
+    history = HistoricalRecords(m2m_fields=["sources"])
     objects = CatalogueManager()
 
     class Meta:
         ordering = ["flag_code", "region"]
+        verbose_name = "flag text"
+        verbose_name_plural = "flag texts"
         constraints = [models.UniqueConstraint(fields=["flag_code", "region"], name="standard_flag_unique")]
 
     def __str__(self) -> str:
@@ -812,8 +814,48 @@ class StandardFlag(NaturalKeyMixin, VerdictEffect, FlagFields):
             )
 
 
+class LabelledLimit(NaturalKeyMixin, models.Model):
+    """What the labelling allows for one formulation: the publishing checks refuse any regimen or renal
+    rule dose above its maximum or not made of its strengths. Reviewers change it (editors cannot), and
+    a change is one more field under the two-person rule, shown with the checks on the publish page."""
+
+    NATURAL_KEY = ("formulation",)
+    formulation = models.CharField(max_length=4, choices=vocab.choices(vocab.FORMULATIONS), unique=True)
+    max_mg_per_day = models.PositiveSmallIntegerField(
+        "labelled maximum (mg/day)", validators=[MinValueValidator(1), MaxValueValidator(1000)]
+    )
+    strengths_mg = models.CharField(
+        "available strengths (mg)",
+        max_length=100,
+        validators=[RegexValidator(r"^\d+(, \d+)*$", "Strengths as numbers separated by “, ”, e.g. 5, 10.")],
+        help_text="Every daily dose must be made of these, e.g. “5, 10” (5 mg steps) or “7, 14, 21, 28”.",
+    )
+    sources = models.ManyToManyField(Source, related_name="+", help_text="The label that states them.")
+    history = HistoricalRecords(m2m_fields=["sources"])
+    objects = CatalogueManager()
+
+    class Meta:
+        ordering = ["formulation"]
+
+    def __str__(self) -> str:
+        return f"{self.get_formulation_display()}: at most {self.max_mg_per_day} mg/day"
+
+
 class ReleaseImmutable(Exception):
     pass
+
+
+class ReleaseQuerySet(models.QuerySet):
+    """Releases are never updated or deleted; the database refuses it too (migration 0005's triggers)."""
+
+    def update(self, **kwargs):
+        raise ReleaseImmutable("A published release cannot be changed; publish a new one.")
+
+    def delete(self):
+        raise ReleaseImmutable("A published release cannot be deleted.")
+
+    def _raw_delete(self, using):
+        raise ReleaseImmutable("A published release cannot be deleted.")
 
 
 class CatalogueRelease(models.Model):
@@ -828,6 +870,18 @@ class CatalogueRelease(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     change_summary = models.TextField()
+    clinical_changes = models.JSONField(
+        default=list, help_text="What changed for clinicians since the previous release, one line each."
+    )
+    editorial_state = models.JSONField(
+        null=True,
+        editable=False,
+        help_text=(
+            "Every editorial row as it was when published: the baseline the next release's changes are"
+            " compared with, field by field (empty for releases published before field-level review)."
+        ),
+    )
+    objects = ReleaseQuerySet.as_manager()
 
     class Meta:
         ordering = ["-number"]
@@ -844,3 +898,44 @@ class CatalogueRelease(models.Model):
 
     def delete(self, *args, **kwargs):
         raise ReleaseImmutable("A published release cannot be deleted.")
+
+
+class DraftApproval(models.Model):
+    """A reviewer's approval of draft changes they were shown (and did not make), so that the reviewer
+    who made them may publish them. It covers exactly the field values approved: a later change to one
+    of those fields needs approving again."""
+
+    base_release = models.ForeignKey(CatalogueRelease, on_delete=models.PROTECT, related_name="+")
+    approved_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    approved_at = models.DateTimeField(default=timezone.now)
+    draft_hash = models.CharField(max_length=64)
+    changes = models.JSONField(help_text="The identities of the field values approved.")
+
+    class Meta:
+        ordering = ["-approved_at"]
+
+    def __str__(self) -> str:
+        return f"Approval by {self.approved_by} on release {self.base_release.version}"
+
+
+# The editorial catalogue: every model whose rows make up a release (history, roles, field-level review).
+EDITORIAL_MODELS = (
+    Source,
+    DrugClass,
+    Drug,
+    DrugName,
+    Indication,
+    Caveat,
+    Guideline,
+    EvidenceGap,
+    Study,
+    SafetyNote,
+    LabelledLimit,
+    DoseRegimen,
+    RenalRule,
+    HepaticRule,
+    Condition,
+    ConditionRule,
+    InteractionRule,
+    StandardFlag,
+)

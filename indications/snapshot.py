@@ -32,6 +32,7 @@ from .models import (
     HepaticRule,
     Indication,
     InteractionRule,
+    LabelledLimit,
     RenalRule,
     SafetyNote,
     Source,
@@ -190,6 +191,15 @@ def build_snapshot() -> dict[str, Any]:
         "indications": snapshot_indications,
         "regimens": snapshot_regimens,
         "renal_rules": snapshot_renal,
+        "labelled_limits": [
+            {
+                "formulation": lim.formulation,
+                "max_mg_per_day": lim.max_mg_per_day,
+                "strengths_mg": [int(s) for s in lim.strengths_mg.split(",")],
+                "sources": _keys(lim.sources.all()),
+            }
+            for lim in LabelledLimit.objects.prefetch_related(sources_prefetch)
+        ],
         "hepatic_rules": [
             {
                 "region": r.region,
@@ -268,7 +278,7 @@ def _referenced_source_keys(snapshot: dict[str, Any]) -> set[str]:
             keys.update(item["sources"])
     for note in snapshot["safety_notes"]:
         keys.update(note["sources"])
-    for group in ("regimens", "renal_rules", "hepatic_rules"):
+    for group in ("labelled_limits", "regimens", "renal_rules", "hepatic_rules"):
         for item in snapshot[group]:
             keys.update(item["sources"])
     for drug in snapshot["drugs"]:
@@ -291,14 +301,32 @@ _lock = threading.Lock()
 _loaded: dict[tuple[int, str], Catalogue] = {}
 
 
+class ReleaseIntegrityError(Exception):
+    """A release whose stored content no longer matches its content hash: it is refused, never served."""
+
+    def __init__(self, version: str):
+        super().__init__(
+            f"Catalogue release {version} failed its integrity check: its stored content does not match"
+            " its content hash. It is not used; an administrator must investigate."
+        )
+        self.version = version
+
+
+def verified_snapshot(release_id: int, version: str, digest: str) -> dict[str, Any]:
+    """A release's snapshot as read from the database, refused unless it matches its content hash."""
+    snapshot = CatalogueRelease.objects.values_list("snapshot", flat=True).get(pk=release_id)
+    if content_hash(snapshot) != digest:
+        raise ReleaseIntegrityError(version)
+    return snapshot
+
+
 def catalogue_for_release(release_id: int, version: str, digest: str) -> Catalogue:
     """The engine catalogue of one release, parsed once per process (keyed by id and content hash,
-    so a reused id can never serve other content)."""
+    so a reused id can never serve other content), its content verified against its hash when read."""
     key = (release_id, digest)
     catalogue = _loaded.get(key)
     if catalogue is None:
-        snapshot = CatalogueRelease.objects.values_list("snapshot", flat=True).get(pk=release_id)
-        catalogue = Catalogue.from_snapshot(snapshot, version=version)
+        catalogue = Catalogue.from_snapshot(verified_snapshot(release_id, version, digest), version=version)
         with _lock:
             if len(_loaded) > 8:  # keep the newest few; old releases are rarely asked for
                 _loaded.pop(min(_loaded))

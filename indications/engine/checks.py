@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import difflib
 import itertools
 import re
 from dataclasses import dataclass
@@ -10,6 +11,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 from .catalogue import normalise_name
 from .vocabulary import (
+    CLINICAL_FIELDS,
     CONTROLLED_DESIGNS,
     GAP_ELEMENTS,
     GUIDELINE_POSITIONS,
@@ -296,6 +298,7 @@ def snapshot_problems(snapshot: dict) -> list[str]:
             problems.append(f"No published rule raises the {code} flag.")
 
     problems += drug_problems(snapshot)
+    problems += dose_limit_problems(snapshot)
 
     flags = {(r["flag"]["code"], r["region"]) for r in snapshot["standard_flags"]}
     required = list(REQUIRED_STANDARD_FLAGS)
@@ -319,6 +322,76 @@ def snapshot_problems(snapshot: dict) -> list[str]:
             problems.append(
                 f"Indication “{ind['name']}”: the doses studied need a lowest and a highest, in order."
             )
+    return problems
+
+
+def made_of_strengths(dose: int, strengths: list[int]) -> bool:
+    """Whether a daily dose can be given as a sum of the available strengths (5 and 10 mg tablets
+    make any multiple of 5; 7, 14, 21 and 28 mg capsules make multiples of 7)."""
+    if dose < 1 or not strengths:
+        return False
+    reachable = [True] + [False] * dose
+    for total in range(1, dose + 1):
+        reachable[total] = any(s <= total and reachable[total - s] for s in strengths)
+    return reachable[dose]
+
+
+def dose_limit_problems(snapshot: dict) -> list[str]:
+    """Every dose a regimen or renal rule can give against what the labelling allows for its
+    formulation (the catalogue's labelled limits): at most the labelled maximum, a start no higher
+    than the maximum, and made of the strengths that exist."""
+    problems: list[str] = []
+    limits = {lim["formulation"]: lim for lim in snapshot.get("labelled_limits", [])}
+    for limit in limits.values():
+        if not limit["sources"]:
+            problems.append(f"The labelled limits for {limit['formulation'].upper()} have no source.")
+
+    def check(dose: int | None, what: str, limit: dict) -> None:
+        if dose is None:
+            return
+        if dose > limit["max_mg_per_day"]:
+            problems.append(
+                f"{what} ({dose} mg/day) is above the labelled maximum for"
+                f" {limit['formulation'].upper()} ({limit['max_mg_per_day']} mg/day)."
+            )
+        if not made_of_strengths(dose, limit["strengths_mg"]):
+            strengths = ", ".join(str(s) for s in limit["strengths_mg"])
+            problems.append(
+                f"{what} ({dose} mg/day) cannot be made of the available {limit['formulation'].upper()}"
+                f" strengths ({strengths} mg)."
+            )
+
+    ir_limit = limits.get("ir")
+    for reg in snapshot["regimens"]:
+        label = f"{reg['region'].upper()} {reg['formulation'].upper()}"
+        limit = limits.get(reg["formulation"])
+        if limit is None:
+            problems.append(
+                f"Regimen {label}: no labelled limits for its formulation, so its doses cannot be checked."
+            )
+            continue
+        check(reg["start_mg_per_day"], f"Regimen {label}: the start", limit)
+        check(reg["max_mg_per_day"], f"Regimen {label}: the maximum", limit)
+        if reg["start_mg_per_day"] > reg["max_mg_per_day"]:
+            problems.append(f"Regimen {label}: the start is above the maximum.")
+        ir_equivalent = reg.get("ir_equivalent_max_mg_per_day")
+        if ir_equivalent and ir_limit and ir_equivalent > ir_limit["max_mg_per_day"]:
+            problems.append(
+                f"Regimen {label}: its immediate-release equivalent ({ir_equivalent} mg/day) is above the"
+                f" labelled immediate-release maximum ({ir_limit['max_mg_per_day']} mg/day)."
+            )
+        for rule in snapshot["renal_rules"]:
+            if (rule["region"], rule["formulation"]) != (reg["region"], reg["formulation"]):
+                continue
+            what = f"Renal rule {label} {rule['band']}"
+            check(rule["start_mg_per_day"], f"{what}: the start", limit)
+            check(rule["max_mg_per_day"], f"{what}: the maximum", limit)
+            start = rule["start_mg_per_day"] or reg["start_mg_per_day"]
+            if rule["max_mg_per_day"] is not None and start > rule["max_mg_per_day"]:
+                problems.append(
+                    f"{what}: the start ({start} mg/day) is above its maximum"
+                    f" ({rule['max_mg_per_day']} mg/day)."
+                )
     return problems
 
 
@@ -593,6 +666,7 @@ def drug_problems(snapshot: dict) -> list[str]:
 
 SNAPSHOT_KEYS = {
     "indications": ("Indication", lambda x: x["slug"]),
+    "labelled_limits": ("Labelled limit", lambda x: x["formulation"]),
     "regimens": ("Regimen", lambda x: f"{x['region']} {x['formulation']}"),
     "renal_rules": ("Renal rule", lambda x: f"{x['region']} {x['formulation']} {x['band']}"),
     "hepatic_rules": ("Hepatic rule", lambda x: f"{x['region']} Child-Pugh {x['child_pugh_class']}"),
@@ -624,3 +698,80 @@ def snapshot_changes(old: dict | None, new: dict) -> list[str]:
                 fields = sorted(f for f in after[k] if before[k].get(f) != after[k].get(f))
                 lines.append(f"{label} changed: {k} ({', '.join(fields)})")
     return lines
+
+
+CLINICAL_GROUPS = frozenset(
+    {
+        "indications",
+        "labelled_limits",
+        "regimens",
+        "renal_rules",
+        "hepatic_rules",
+        "condition_rules",
+        "interaction_rules",
+        "standard_flags",
+    }
+)
+FIELD_WORDS = {
+    "start_mg_per_day": "start (mg/day)",
+    "max_mg_per_day": "maximum (mg/day)",
+    "ir_equivalent_max_mg_per_day": "immediate-release equivalent of the maximum (mg/day)",
+    "strengths_mg": "available strengths (mg)",
+    "crcl_min_ml_min": "CrCl from (mL/min)",
+    "crcl_max_ml_min": "CrCl to (mL/min)",
+    "strength": "strength of evidence",
+    "dose_effect": "effect on the dose",
+    "verdict": "effect on the dose verdict",
+}
+
+
+def _flat(item: dict) -> dict:
+    """A snapshot item with its evidence ratings and flag fields brought up to the top level."""
+    out = dict(item)
+    for nested in ("evidence", "flag"):
+        if isinstance(out.get(nested), dict):
+            out.update(out.pop(nested))
+    return out
+
+
+def _words(value) -> str:
+    if value is None or value == "" or value == []:
+        return "none"
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value)
+    return str(value)
+
+
+def clinical_change_lines(old: dict | None, new: dict) -> list[str]:
+    """What changed for clinicians between two releases, one line each: doses, ratings, flag
+    severities and effects on the verdict, and rules, limits or indications added or removed."""
+    lines: list[str] = []
+    for group, (label, key) in SNAPSHOT_KEYS.items():
+        if group not in CLINICAL_GROUPS:
+            continue
+        before = {key(x): _flat(x) for x in (old or {}).get(group, [])}
+        after = {key(x): _flat(x) for x in new.get(group, [])}
+        lines += [f"{label} added: {k}." for k in sorted(after.keys() - before.keys())]
+        lines += [f"{label} removed: {k}." for k in sorted(before.keys() - after.keys())]
+        for k in sorted(before.keys() & after.keys()):
+            for name in sorted(CLINICAL_FIELDS):
+                if name in after[k] and before[k].get(name) != after[k].get(name):
+                    lines.append(
+                        f"{label} {k}: {FIELD_WORDS.get(name, name.replace('_', ' '))}"
+                        f" {_words(before[k].get(name))} → {_words(after[k].get(name))}."
+                    )
+    return lines
+
+
+def word_diff(before: str, after: str) -> list[tuple[str, str]]:
+    a, b = before.split(), after.split()
+    pieces: list[tuple[str, str]] = []
+    for op, i1, i2, j1, j2 in difflib.SequenceMatcher(a=a, b=b, autojunk=False).get_opcodes():
+        if op == "equal":
+            pieces.append(("same", " ".join(a[i1:i2])))
+            continue
+        if i2 > i1:
+            pieces.append(("del", " ".join(a[i1:i2])))
+        if j2 > j1:
+            pieces.append(("ins", " ".join(b[j1:j2])))
+    return pieces

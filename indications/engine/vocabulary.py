@@ -240,3 +240,33 @@ STANDARD_FLAG_CODES = (
 # Every release must carry a text for these (augmentation-without-ssri only when an indication
 # names a class it augments).
 REQUIRED_STANDARD_FLAGS = tuple(c for c in STANDARD_FLAG_CODES if c != "augmentation-without-ssri")
+
+
+# Fields whose change is a clinical change, highlighted for the reviewer and listed in the clinicians'
+# "what changed" note: the editorial field names and the release snapshot's names for them.
+CLINICAL_FIELDS = MappingProxyType(
+    {
+        **dict.fromkeys(
+            (
+                "start_mg_per_day",
+                "max_mg_per_day",
+                "ir_equivalent_max_mg_per_day",
+                "regimen",
+                "regimen_text",
+                "titration",
+                "strengths_mg",
+                "crcl_min_ml_min",
+                "crcl_max_ml_min",
+                "lower_inclusive",
+                "upper_inclusive",
+            ),
+            "dose",
+        ),
+        **dict.fromkeys(
+            ("strength_of_evidence", "strength", "efficacy", "recommendation", "status"), "rating"
+        ),
+        "severity": "severity",
+        "verdict": "verdict effect",
+        "dose_effect": "verdict effect",
+    }
+)

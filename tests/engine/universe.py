@@ -220,6 +220,10 @@ SNAPSHOT = {
         indication("ocd", role="ssri-augmentation", augments="sri-ocd", studied=(10, 20)),
         indication("fibromyalgia", next_review_due="2026-01-01", studied=(20, 30)),
     ],
+    "labelled_limits": [
+        {"formulation": "ir", "max_mg_per_day": 20, "strengths_mg": [5, 10], "sources": ["us-label"]},
+        {"formulation": "xr", "max_mg_per_day": 28, "strengths_mg": [7, 14, 21, 28], "sources": ["us-label"]},
+    ],
     "regimens": [
         {
             "region": "us",

@@ -6,7 +6,15 @@ from django.contrib import admin
 from django.contrib.auth.models import User
 from django.urls import reverse
 
-from indications.models import DoseRegimen, Indication, RenalRule, Source, Study
+from indications.models import (
+    CatalogueRelease,
+    DoseRegimen,
+    DraftApproval,
+    Indication,
+    RenalRule,
+    Source,
+    Study,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -42,6 +50,10 @@ def test_changelist_change_form_and_history_render(superuser_client, model):
     opts = model._meta
     changelist = superuser_client.get(reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist"))
     assert changelist.status_code == 200
+    if model is DraftApproval:  # the seed has none: approvals are made on the publish page
+        boss = User.objects.get(username="boss")
+        release = CatalogueRelease.objects.first()
+        DraftApproval.objects.create(base_release=release, approved_by=boss, draft_hash="0" * 64, changes=[])
     obj = model.objects.first()
     assert obj is not None, f"the seed has no {opts.model_name}"
     change = superuser_client.get(reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[obj.pk]))

@@ -73,6 +73,7 @@ def test_snapshot_is_built_in_a_fixed_number_of_queries():
             recommendation="insufficient-evidence",
             evidence_summary="x",
             last_reviewed=timezone.localdate(),
+            is_published=True,
         )
         ind.sources.add(source)
         Study.objects.create(
@@ -85,12 +86,13 @@ def test_snapshot_is_built_in_a_fixed_number_of_queries():
             finding="f",
             statistics="p=0.5",
             pmid="1",
+            is_published=True,
         )
         Caveat.objects.create(indication=ind, text="c", order=1).sources.add(source)
         Guideline.objects.create(
-            indication=ind, body="B", title="T", position="none-found", statement="s"
+            indication=ind, body="B", title="T", position="none-found", statement="s", is_published=True
         ).sources.add(source)
-        drug = Drug.objects.create(name=f"extradrug {n}")
+        drug = Drug.objects.create(name=f"extradrug {n}", is_published=True)
         drug.classes.add(cls)
     with CaptureQueriesContext(connection) as big:
         snapshot = build_snapshot()
