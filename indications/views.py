@@ -14,7 +14,7 @@ from .engine import PatientFactors, assess, present
 from .engine.catalogue import Catalogue
 from .forms import IntakeForm
 from .models import CatalogueRelease
-from .snapshot import published_catalogue
+from .snapshot import ReleaseIntegrityError, published_catalogue, verified_snapshot
 
 
 def assessment_context(*, form: IntakeForm, catalogue: Catalogue, assessment) -> dict:
@@ -70,11 +70,27 @@ def healthz(request):
     try:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
-        version = CatalogueRelease.objects.order_by("-number").values_list("version", flat=True).first()
+        head = (
+            CatalogueRelease.objects.order_by("-number").values_list("pk", "version", "content_hash").first()
+        )
     except DatabaseError:
         return JsonResponse(
             {"status": "unavailable", "database": "unreachable", "catalogue_version": None}, status=503
         )
+    if head is not None:
+        try:
+            verified_snapshot(*head)
+        except ReleaseIntegrityError as error:
+            return JsonResponse(
+                {
+                    "status": "unavailable",
+                    "database": "ok",
+                    "catalogue_version": head[1],
+                    "catalogue": str(error),
+                },
+                status=503,
+            )
+    version = head[1] if head else None
     if version is None:
         return JsonResponse(
             {
