@@ -6,7 +6,7 @@ import datetime
 
 from django import forms
 from django.contrib import admin
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
@@ -19,6 +19,7 @@ from .models import (
     Condition,
     ConditionRule,
     DoseRegimen,
+    DraftApproval,
     Drug,
     DrugClass,
     DrugName,
@@ -27,6 +28,7 @@ from .models import (
     HepaticRule,
     Indication,
     InteractionRule,
+    LabelledLimit,
     RenalRule,
     SafetyNote,
     Source,
@@ -34,11 +36,38 @@ from .models import (
     Study,
 )
 
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
 
 class CatalogueAdmin(SimpleHistoryAdmin):
-    """History (who changed what, with differences) on every editorial model."""
+    """History (who changed what, with differences) on every editorial model.
+
+    Every view that can write refuses a write without the matching permission (403), whatever the
+    view: django-simple-history's history form saves a revert on POST with only view permission, and
+    a changelist answers a bulk action it will not run with a redirect. Auditors (view only) get 403."""
 
     save_on_top = True
+
+    def _require(self, request, allowed: bool) -> None:
+        if request.method not in SAFE_METHODS and not allowed:
+            raise PermissionDenied
+
+    def changelist_view(self, request, extra_context=None):
+        self._require(request, self.has_change_permission(request) or self.has_delete_permission(request))
+        return super().changelist_view(request, extra_context)
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        allowed = self.has_change_permission(request) if object_id else self.has_add_permission(request)
+        self._require(request, allowed)
+        return super().changeform_view(request, object_id, form_url, extra_context)
+
+    def delete_view(self, request, object_id, extra_context=None):
+        self._require(request, self.has_delete_permission(request))
+        return super().delete_view(request, object_id, extra_context)
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        self._require(request, self.has_change_permission(request))
+        return super().history_form_view(request, object_id, version_id, extra_context)
 
 
 def flag_fieldset(*, required: bool, verdict: bool = True):
@@ -370,6 +399,36 @@ class SafetyNoteAdmin(CatalogueAdmin):
     fields = (("key", "order", "is_published"), ("on_summary_sheet", "region"), "text", "sources")
 
 
+@admin.register(LabelledLimit)
+class LabelledLimitAdmin(CatalogueAdmin):
+    """What the labelling allows per formulation (the publishing checks use it). Reviewers change it;
+    editors can only read it."""
+
+    list_display = ("__str__", "max_mg_per_day", "strengths_mg")
+    autocomplete_fields = ("sources",)
+
+
+@admin.register(DraftApproval)
+class DraftApprovalAdmin(admin.ModelAdmin):
+    """Approvals are made on the publish page; here they can only be read."""
+
+    list_display = ("approved_by", "approved_at", "base_release")
+    readonly_fields = ("base_release", "approved_by", "approved_at", "draft_hash", "changes")
+    list_select_related = ("approved_by", "base_release")
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).defer("base_release__snapshot", "base_release__editorial_state")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(CatalogueRelease)
 class CatalogueReleaseAdmin(admin.ModelAdmin):
     """Releases are immutable: readable here, published through the publish page."""
@@ -384,7 +443,7 @@ class CatalogueReleaseAdmin(admin.ModelAdmin):
         "content_hash",
         "contents",
     )
-    exclude = ("snapshot",)
+    exclude = ("snapshot", "editorial_state")
     search_fields = ("version", "change_summary")
     list_select_related = ("published_by",)
 
@@ -398,7 +457,7 @@ class CatalogueReleaseAdmin(admin.ModelAdmin):
         return False
 
     def get_queryset(self, request):
-        return super().get_queryset(request).defer("snapshot")
+        return super().get_queryset(request).defer("snapshot", "editorial_state")
 
     @admin.display(description="published indications")
     def contents(self, obj):

@@ -3,17 +3,32 @@ Permission checks are in each view (anonymous users are sent to log in; others g
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods
 
 from .models import CatalogueRelease
-from .services import PublishRefused, pending_changes, publish_release
+from .services import PublishRefused, approve_draft, publish_release, review_draft
 from .snapshot import draft_catalogue
 from .views import assess_form, assessment_context
+
+
+def _review_context(review) -> dict:
+    changes = review.changes
+    return {
+        "review": review,
+        "latest": review.latest,
+        "unchanged": review.unchanged,
+        "changes": changes,
+        "clinical_count": sum(1 for c in changes if c.clinical and c.visible),
+        "problems": review.problems,
+    }
 
 
 @never_cache
@@ -21,8 +36,10 @@ from .views import assess_form, assessment_context
 @permission_required("indications.view_cataloguerelease", raise_exception=True)
 def releases(request):
     context = {
-        **vars(pending_changes()),
-        "releases": CatalogueRelease.objects.defer("snapshot").select_related("published_by"),
+        **_review_context(review_draft()),
+        "releases": CatalogueRelease.objects.defer("snapshot", "editorial_state").select_related(
+            "published_by"
+        ),
         "can_publish": request.user.has_perm("indications.publish_release"),
     }
     return render(request, "indications/releases.html", context)
@@ -33,19 +50,52 @@ def releases(request):
 @permission_required("indications.publish_release", raise_exception=True)
 @require_http_methods(["GET", "POST"])
 def publish(request):
+    """The reviewer's page: every changed field with before and after, who and when, the checks and
+    the labelled limits; approve (for a colleague's changes) or publish the draft exactly as shown."""
     refused: list[str] = []
-    summary = ""
+    summary = request.POST.get("change_summary", "")
+    reviewed_at = None
     if request.method == "POST":
-        summary = request.POST.get("change_summary", "")
+        reviewed_at = parse_datetime(request.POST.get("reviewed_at", "") or "")
+        reviewed_hash = request.POST.get("draft_hash", "")
         try:
-            release = publish_release(user=request.user, change_summary=summary)
+            if "approve" in request.POST:
+                approve_draft(user=request.user, reviewed_hash=reviewed_hash)
+                messages.success(
+                    request, "You approved the draft as shown. Another reviewer may now publish it."
+                )
+                return redirect(reverse("indications:publish"))
+            release = publish_release(user=request.user, change_summary=summary, reviewed_hash=reviewed_hash)
         except PublishRefused as error:
             refused = error.problems
         else:
             messages.success(request, f"Published release {release.version}. Clinicians now see it.")
             return redirect(reverse("indications:releases"))
-    context = {**vars(pending_changes()), "refused": refused, "change_summary": summary}
+    review = review_draft()
+    context = {
+        **_review_context(review),
+        "refused": refused,
+        "change_summary": summary,
+        "now": timezone.now().isoformat(),
+        "changed_since": {
+            id(c) for c in review.changes if reviewed_at and c.changed_at and c.changed_at > reviewed_at
+        },
+        "uncleared": {id(c) for c in review.uncleared_for(request.user)}
+        if settings.CATALOGUE_TWO_PERSON_RULE
+        else set(),
+    }
     return render(request, "indications/publish.html", context, status=400 if refused else 200)
+
+
+@require_GET
+def what_changed(request):
+    """For clinicians: each release with the reviewer's summary and the clinical changes it made."""
+    releases = (
+        CatalogueRelease.objects.defer("snapshot", "editorial_state")
+        .select_related("published_by")
+        .order_by("-number")[:52]
+    )
+    return render(request, "indications/what_changed.html", {"releases": releases})
 
 
 @never_cache

@@ -2,55 +2,29 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, OperationalError, connection, transaction
 from django.utils import timezone
 
-from .engine.checks import future_study_problems, snapshot_changes, snapshot_problems
+from .engine.checks import (
+    clinical_change_lines,
+    future_study_problems,
+    snapshot_changes,
+    snapshot_problems,
+)
 from .models import (
+    EDITORIAL_MODELS,
     CatalogueRelease,
-    Caveat,
-    Condition,
-    ConditionRule,
-    DoseRegimen,
-    Drug,
-    DrugClass,
-    DrugName,
-    EvidenceGap,
-    Guideline,
-    HepaticRule,
-    Indication,
-    InteractionRule,
-    RenalRule,
-    SafetyNote,
-    Source,
-    StandardFlag,
+    DraftApproval,
+    LabelledLimit,
     Study,
 )
+from .review import FieldChange, approvals_for, editorial_state, field_changes
 from .snapshot import build_snapshot, content_hash
-
-EDITORIAL_MODELS = (
-    Source,
-    DrugClass,
-    Drug,
-    DrugName,
-    Indication,
-    Caveat,
-    Guideline,
-    EvidenceGap,
-    Study,
-    SafetyNote,
-    DoseRegimen,
-    RenalRule,
-    HepaticRule,
-    Condition,
-    ConditionRule,
-    InteractionRule,
-    StandardFlag,
-)
 
 
 class PublishRefused(Exception):
@@ -100,76 +74,172 @@ def catalogue_problems(snapshot: dict | None = None) -> list[str]:
     )
 
 
-def editors_since(when) -> set[int | None]:
-    """Users who changed editorial content after ``when`` (None: ever). None stands for changes made
-    outside admin, e.g. by loading fixtures."""
-    editors: set[int | None] = set()
-    for model in EDITORIAL_MODELS:
-        history = model.history.all()
-        if when is not None:
-            history = history.filter(history_date__gt=when)
-        editors.update(history.values_list("history_user_id", flat=True).distinct())
-    return editors
-
-
-@dataclass(frozen=True)
-class PendingChanges:
-    """What publishing now would release, for the reviewer's pages."""
+@dataclass
+class DraftReview:
+    """What publishing now would release, field by field, for the reviewer's pages and the rule."""
 
     latest: CatalogueRelease | None
+    snapshot: dict
+    state: dict  # every editorial row now (stored with the release as the next baseline)
+    draft_hash: str  # what the reviewer was shown: the current release and the draft's content
     unchanged: bool
-    changes: list[str]  # one line per added, removed or changed item
-    editors: list[str]  # usernames of those who edited since the latest release
-    unattributed_changes: bool  # edits made outside admin (fixtures, scripts)
+    baseline_known: bool  # False for a release published before field-level review
+    changes: list[FieldChange]
+    item_changes: list[str]  # one line per added, removed or changed item of the release content
+    clinical_lines: list[str]  # the clinicians' "what changed" note
     problems: list[str]  # what would block publishing
+    limits: list[dict]  # the labelled limits the checks apply
+
+    @property
+    def visible_changes(self) -> list[FieldChange]:
+        return [c for c in self.changes if c.visible]
+
+    @property
+    def editors(self) -> list[str]:
+        return sorted({c.changed_by for c in self.changes if c.changed_by})
+
+    @property
+    def unattributed_changes(self) -> bool:
+        return any(not c.changed_by for c in self.visible_changes)
+
+    def uncleared_for(self, user) -> list[FieldChange]:
+        """Changes that ``user`` may not publish alone: made by nobody else and approved by nobody else.
+        When the release has no field-level baseline, or the content changed in a way no row change
+        explains, the whole draft needs another reviewer's approval."""
+        if self.unchanged:
+            return []
+        uncleared = [c for c in self.visible_changes if not c.cleared_for(user)]
+        if self.baseline_known and self.visible_changes:
+            return uncleared
+        whole_draft = f"draft:{self.draft_hash}"
+        approved = any(
+            whole_draft in a.changes and a.approved_by_id != user.pk for a in approvals_for(self.latest)
+        )
+        return uncleared if approved or self.latest is None else [*uncleared, _WHOLE_DRAFT]
 
 
-def pending_changes() -> PendingChanges:
-    from django.contrib.auth import get_user_model
+_WHOLE_DRAFT = FieldChange(
+    model="",
+    model_name="draft",
+    pk="",
+    record="the whole draft",
+    field="",
+    field_label="content",
+    before=None,
+    after=None,
+    kind="changed",
+    clinical="",
+    visible=True,
+)
 
+
+def draft_hash(latest: CatalogueRelease | None, digest: str) -> str:
+    return hashlib.sha256(f"{latest.number if latest else 0}:{digest}".encode()).hexdigest()
+
+
+def review_draft() -> DraftReview:
     latest = CatalogueRelease.objects.order_by("-number").first()
     snapshot = build_snapshot()
-    editor_ids = editors_since(latest.published_at if latest else None)
-    users = get_user_model().objects.filter(pk__in=[i for i in editor_ids if i is not None])
-    return PendingChanges(
+    digest = content_hash(snapshot)
+    state = editorial_state()
+    baseline_known = latest is None or latest.editorial_state is not None
+    changes = (
+        field_changes(latest.editorial_state if latest else {}, state, approvals_for(latest))
+        if baseline_known
+        else []
+    )
+    return DraftReview(
         latest=latest,
-        unchanged=latest is not None and latest.content_hash == content_hash(snapshot),
-        changes=snapshot_changes(latest.snapshot if latest else None, snapshot),
-        editors=sorted(u.get_username() for u in users),
-        unattributed_changes=None in editor_ids,
+        snapshot=snapshot,
+        state=state,
+        draft_hash=draft_hash(latest, digest),
+        unchanged=latest is not None and latest.content_hash == digest,
+        baseline_known=baseline_known,
+        changes=changes,
+        item_changes=snapshot_changes(latest.snapshot if latest else None, snapshot),
+        clinical_lines=clinical_change_lines(latest.snapshot if latest else None, snapshot),
         problems=catalogue_problems(snapshot),
+        limits=snapshot["labelled_limits"],
     )
 
 
-@transaction.atomic
-def publish_release(*, user, change_summary: str, now=None) -> CatalogueRelease:
+PUBLISH_LOCK = 0x6D656D61  # PostgreSQL advisory lock held while a release is being published
+
+
+def _lock_publishing() -> None:
+    """One publication at a time: on PostgreSQL an advisory lock until the transaction ends; on SQLite
+    the database's single write lock, taken first (a second publication waits, or fails and is
+    refused below)."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [PUBLISH_LOCK])
+        else:  # a write that changes nothing takes SQLite's write lock before anything is read
+            cursor.execute(f"UPDATE {DraftApproval._meta.db_table} SET id = id WHERE 0 = 1")
+
+
+def _stale(review: DraftReview, reviewed_hash: str | None) -> list[str]:
+    if reviewed_hash == review.draft_hash:
+        return []
+    if not reviewed_hash:
+        return ["Open the publish page and review the draft: publishing needs the draft you were shown."]
+    return [
+        "The draft changed since you reviewed it"
+        + (f" (or release {review.latest.version} was published meanwhile)" if review.latest else "")
+        + ": review the difference as it is now, below, and publish again."
+    ]
+
+
+def publish_release(
+    *, user, change_summary: str, reviewed_hash: str | None = None, now=None
+) -> CatalogueRelease:
     """Freeze the published rows of the editorial catalogue into the next numbered release.
 
     ``user`` None is the command line publishing the very first (seed) release; every later release
-    is published by a named reviewer.
+    is published by a named reviewer, who passes the ``reviewed_hash`` of the draft they were shown.
+    Two publications at once give one release and one refusal.
     """
+    try:
+        with transaction.atomic():
+            return _publish(user=user, change_summary=change_summary, reviewed_hash=reviewed_hash, now=now)
+    except (IntegrityError, OperationalError) as error:
+        if isinstance(error, OperationalError) and "lock" not in str(error).lower():
+            raise
+        latest = CatalogueRelease.objects.order_by("-number").first()
+        raise PublishRefused(
+            [
+                "Another reviewer published at the same moment"
+                + (f" (release {latest.version})" if latest else "")
+                + ": review the difference as it is now and publish again if it is still needed."
+            ]
+        ) from error
+
+
+def _publish(*, user, change_summary: str, reviewed_hash: str | None, now) -> CatalogueRelease:
     now = now or timezone.now()
+    _lock_publishing()
     problems: list[str] = []
     if not change_summary.strip():
         problems.append("Describe the changes in this release.")
-    latest = CatalogueRelease.objects.select_for_update().order_by("-number").first()
+    review = review_draft()
+    latest = review.latest
     if user is None and latest is not None:
         problems.append("Only the first release may be published without a named reviewer.")
     if user is not None and not user.has_perm("indications.publish_release"):
         problems.append("You do not have permission to publish releases.")
-
-    snapshot = build_snapshot()
-    digest = content_hash(snapshot)
-    if latest is not None and latest.content_hash == digest:
+    if user is not None:
+        problems += _stale(review, reviewed_hash)
+    if review.unchanged:
         problems.append(f"Nothing has changed since release {latest.version}.")
-    problems += catalogue_problems(snapshot)
-
-    if user is not None and settings.CATALOGUE_TWO_PERSON_RULE:
-        editors = editors_since(latest.published_at if latest else None)
-        if editors == {user.pk}:
+    problems += review.problems
+    if user is not None and settings.CATALOGUE_TWO_PERSON_RULE and not review.unchanged:
+        uncleared = review.uncleared_for(user)
+        if uncleared:
             problems.append(
-                "Two-person rule: you are the only editor of these changes, so another reviewer must"
-                " publish them."
+                "Two-person rule: these changes were made by you (or by no one recorded) and approved by"
+                " no one else, so another reviewer must approve or publish them: "
+                + "; ".join(_describe(c) for c in uncleared[:20])
+                + ("; …" if len(uncleared) > 20 else "")
+                + "."
             )
     if problems:
         raise PublishRefused(problems)
@@ -178,11 +248,45 @@ def publish_release(*, user, change_summary: str, now=None) -> CatalogueRelease:
     return CatalogueRelease.objects.create(
         number=number,
         version=f"{timezone.localdate(now):%Y-%m-%d}.{number}",
-        snapshot=snapshot,
-        content_hash=digest,
+        snapshot=review.snapshot,
+        content_hash=content_hash(review.snapshot),
         published_at=now,
         published_by=user,
         change_summary=change_summary.strip(),
+        clinical_changes=review.clinical_lines,
+        editorial_state=review.state,
+    )
+
+
+def _describe(change: FieldChange) -> str:
+    if not change.field:
+        return change.record
+    return f"{change.model_name} “{change.record}”: {change.field_label}"
+
+
+@transaction.atomic
+def approve_draft(*, user, reviewed_hash: str | None) -> DraftApproval:
+    """A reviewer approves the draft they were shown, so that changes someone else made alone may be
+    published by them. Approving one's own changes counts for nothing (the rule asks for a second
+    person), so it is refused."""
+    _lock_publishing()
+    review = review_draft()
+    problems = []
+    if not user.has_perm("indications.publish_release"):
+        problems.append("You do not have permission to approve changes.")
+    problems += _stale(review, reviewed_hash)
+    if review.latest is None or review.unchanged:
+        problems.append("There is nothing to approve.")
+    others = [c for c in review.visible_changes if c.changed_by_id != user.pk]
+    if not others and review.baseline_known and not review.unchanged:
+        problems.append("Every change in the draft is yours: another reviewer must approve them.")
+    if problems:
+        raise PublishRefused(problems)
+    return DraftApproval.objects.create(
+        base_release=review.latest,
+        approved_by=user,
+        draft_hash=review.draft_hash,
+        changes=[c.identity for c in others] + [f"draft:{review.draft_hash}"],
     )
 
 
@@ -207,13 +311,18 @@ def setup_roles(*, demo: bool = False) -> dict[str, list[str]]:
     from django.contrib.auth.models import Group, Permission, User
 
     history_models = [m.history.model for m in EDITORIAL_MODELS]
-    edit = _model_permissions(EDITORIAL_MODELS, ("add", "change", "delete", "view"))
-    view_all = _model_permissions([*EDITORIAL_MODELS, *history_models, CatalogueRelease], ("view",))
+    # The labelled limits belong to the release checks: reviewers change them, editors cannot.
+    edited = [m for m in EDITORIAL_MODELS if m is not LabelledLimit]
+    edit = _model_permissions(edited, ("add", "change", "delete", "view"))
+    edit_limits = _model_permissions([LabelledLimit], ("add", "change", "delete"))
+    view_all = _model_permissions(
+        [*EDITORIAL_MODELS, *history_models, CatalogueRelease, DraftApproval], ("view",)
+    )
     publish = Permission.objects.get(codename="publish_release", content_type__app_label="indications")
 
     roles = {
         ROLE_EDITORS: [*edit, *view_all],
-        ROLE_REVIEWERS: [*edit, *view_all, publish],
+        ROLE_REVIEWERS: [*edit, *edit_limits, *view_all, publish],
         ROLE_AUDITORS: view_all,
     }
     for name, permissions in roles.items():

@@ -7,6 +7,7 @@ app_name = "indications"
 urlpatterns = [
     path("", views.intake, name="intake"),
     path("about", views.about, name="about"),
+    path("changes", editorial.what_changed, name="what_changed"),
     path("summary/", summary.summary_page, name="summary"),
     path("summary.pdf", summary.summary_pdf, name="summary_pdf"),
     path("api/v1/assess", api.assess_view, name="api_assess"),

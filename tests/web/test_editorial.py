@@ -9,11 +9,18 @@ import re
 import pytest
 from django.contrib.auth.models import Group, User
 from django.core.management import CommandError, call_command
+from django.test import override_settings
 from django.urls import reverse
 from django.utils import timezone
 
 from indications.models import CatalogueRelease, Indication, ReleaseImmutable, Source
-from indications.services import DEMO_PASSWORD, PublishRefused, publish_release, setup_roles
+from indications.services import (
+    DEMO_PASSWORD,
+    PublishRefused,
+    publish_release,
+    review_draft,
+    setup_roles,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -54,6 +61,18 @@ def edit_ocd_summary(user: User, text: str) -> Indication:
     return ocd
 
 
+def publish_reviewed(**kwargs) -> CatalogueRelease:
+    """Publish as a reviewer does: after being shown the draft (its hash travels with the request)."""
+    return publish_release(**kwargs, reviewed_hash=review_draft().draft_hash)
+
+
+def publish_form(client, **data):
+    """The publish page as a reviewer sees it, then its form posted with the draft hash it carried."""
+    page = client.get("/catalogue/publish").content.decode()
+    draft_hash = re.search(r'name="draft_hash" value="([0-9a-f]{64})"', page).group(1)
+    return client.post("/catalogue/publish", {"draft_hash": draft_hash, **data})
+
+
 def assess_api(client, body=None, **params):
     url = "/api/v1/assess"
     if params:
@@ -77,6 +96,7 @@ def test_setup_roles_is_idempotent_and_creates_no_accounts_by_default():
     assert "view_historicalindication" in perms("Auditors")
 
 
+@override_settings(DEBUG=True)  # --demo runs only in development (tests/web/test_accounts.py)
 def test_demo_accounts_only_when_asked():
     out = io.StringIO()
     call_command("setup_roles", "--demo", stdout=out)
@@ -138,8 +158,8 @@ def test_publishing_changes_what_clinicians_and_the_api_see(client, editor, revi
 
     client.force_login(reviewer)
     pending = client.get("/catalogue/").content.decode()
-    assert "Indication changed: ocd (evidence_summary)" in pending and "erin-editor" in pending
-    response = client.post("/catalogue/publish", {"change_summary": "OCD summary revised"})
+    assert "Evidence summary" in pending and "erin-editor" in pending
+    response = publish_form(client, change_summary="OCD summary revised")
     assert response.status_code == 302
     client.logout()
 
@@ -159,7 +179,7 @@ def test_publishing_changes_what_clinicians_and_the_api_see(client, editor, revi
 def test_an_old_release_reproduces_its_old_answer(client, editor, reviewer):
     first = assess_api(client).json()
     edit_ocd_summary(editor, "A different summary.")
-    publish_release(user=reviewer, change_summary="edit")
+    publish_reviewed(user=reviewer, change_summary="edit")
     again = assess_api(client, catalogue_version=first["catalogue_version"]).json()
     assert again == first
     assert assess_api(client).json()["indications"][0]["summary"] == "A different summary."
@@ -170,23 +190,22 @@ def test_an_old_release_reproduces_its_old_answer(client, editor, reviewer):
 def test_two_person_rule(editor, reviewer, reviewer2, settings):
     edit_ocd_summary(reviewer, "Changed by the reviewer alone.")
     with pytest.raises(PublishRefused) as refused:
-        publish_release(user=reviewer, change_summary="my own change")
+        publish_reviewed(user=reviewer, change_summary="my own change")
     assert any("Two-person rule" in p for p in refused.value.problems)
     assert CatalogueRelease.objects.count() == 1
-    release = publish_release(user=reviewer2, change_summary="second pair of eyes")
+    release = publish_reviewed(user=reviewer2, change_summary="second pair of eyes")
     assert release.number == 2
 
 
 def test_two_person_rule_allows_publishing_someone_elses_change(editor, reviewer):
     edit_ocd_summary(editor, "Changed by an editor.")
-    edit_ocd_summary(reviewer, "Then corrected by the reviewer.")
-    assert publish_release(user=reviewer, change_summary="joint change").number == 2
+    assert publish_reviewed(user=reviewer, change_summary="joint change").number == 2
 
 
 def test_two_person_rule_can_be_switched_off(reviewer, settings):
     settings.CATALOGUE_TWO_PERSON_RULE = False
     edit_ocd_summary(reviewer, "Single-handed.")
-    assert publish_release(user=reviewer, change_summary="small team").number == 2
+    assert publish_reviewed(user=reviewer, change_summary="small team").number == 2
 
 
 def test_failed_checks_block_publishing_with_the_messages(client, editor, reviewer):
@@ -194,7 +213,7 @@ def test_failed_checks_block_publishing_with_the_messages(client, editor, review
     ocd.sources.clear()
     edit_ocd_summary(editor, "Now citing Sepehrmanesh 2022, which is unpublished.")
     client.force_login(reviewer)
-    response = client.post("/catalogue/publish", {"change_summary": "broken"})
+    response = publish_form(client, change_summary="broken")
     html = response.content.decode()
     assert response.status_code == 400
     assert "Publishing was refused" in html
@@ -208,7 +227,7 @@ def test_failed_checks_block_publishing_with_the_messages(client, editor, review
 
 def test_nothing_to_publish_and_a_summary_is_required(reviewer, editor):
     with pytest.raises(PublishRefused) as refused:
-        publish_release(user=reviewer, change_summary="")
+        publish_reviewed(user=reviewer, change_summary="")
     problems = " ".join(refused.value.problems)
     assert "Describe the changes" in problems and "Nothing has changed since release" in problems
 
@@ -216,13 +235,13 @@ def test_nothing_to_publish_and_a_summary_is_required(reviewer, editor):
 def test_editor_cannot_publish_through_the_service_either(editor):
     edit_ocd_summary(editor, "x")
     with pytest.raises(PublishRefused, match="permission"):
-        publish_release(user=editor, change_summary="sneaky")
+        publish_reviewed(user=editor, change_summary="sneaky")
 
 
 def test_only_the_first_release_may_be_published_without_a_reviewer(editor):
     edit_ocd_summary(editor, "x")
     with pytest.raises(PublishRefused, match="named reviewer"):
-        publish_release(user=None, change_summary="script")
+        publish_reviewed(user=None, change_summary="script")
 
 
 def test_check_catalogue_command():
@@ -276,7 +295,7 @@ def test_review_overdue_shows_to_clinicians_and_in_the_admin_filter(client, edit
     ptsd.next_review_due = timezone.localdate() - datetime.timedelta(days=1)
     ptsd._history_user = editor
     ptsd.save()
-    publish_release(user=reviewer, change_summary="PTSD review date passed")
+    publish_reviewed(user=reviewer, change_summary="PTSD review date passed")
     html = client.post("/", {"region": "us", "formulation": "ir", "indications": ["ptsd"]}).content.decode()
     assert "Review overdue:" in html
     data = assess_api(client, {"indications": ["ptsd", "ocd"]}).json()

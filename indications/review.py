@@ -1,0 +1,271 @@
+"""Field-level review of the draft: every field that differs from the current release, with its value
+before and after, who changed it and when (from django-simple-history), and whether a second person
+made or approved it (the two-person rule).
+
+The baseline is the editorial state stored with the release (every editorial row, field by field,
+as it was when published), so a change is exactly a difference from what was published: a save that
+changes nothing is not a change, and a field changed and changed back is not a change. Each change is
+attributed to the last history record that set that field to its current value; a change no history
+record explains (a script, a queryset update, raw SQL) is attributed to nobody, and only an approval
+by someone else clears it.
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db.models import Max
+from django.urls import NoReverseMatch, reverse
+from simple_history import utils as history_utils
+from simple_history.models import HistoricalRecords
+
+from .engine.checks import word_diff
+from .engine.vocabulary import CLINICAL_FIELDS
+from .models import EDITORIAL_MODELS, CatalogueRelease, DraftApproval
+
+EDITOR_ONLY_FIELDS = frozenset({"notes"})  # never shown to clinicians
+MARKS = "_history_marks"
+LONG_TEXT = 60  # longer values are shown as a word-level difference
+
+
+def _json(value: Any) -> Any:
+    if isinstance(value, datetime.date | datetime.datetime):
+        return value.isoformat()
+    return value
+
+
+def _fields(model):
+    concrete = [f for f in model._meta.concrete_fields if not f.primary_key]
+    return concrete, list(model._meta.many_to_many)
+
+
+def editorial_state() -> dict[str, Any]:
+    """Every editorial row as JSON (foreign keys and many-to-many as primary keys), plus the newest
+    history record of each model: what a release stores as the next review's baseline."""
+    state: dict[str, Any] = {}
+    marks: dict[str, int] = {}
+    for model in EDITORIAL_MODELS:
+        concrete, m2m = _fields(model)
+        fks = [f.name for f in concrete if f.is_relation]
+        rows = {}
+        for obj in model.objects.select_related(*fks).prefetch_related(*(f.name for f in m2m)):
+            row = {f.name: _json(f.value_from_object(obj)) for f in concrete}
+            row.update({f.name: sorted(o.pk for o in getattr(obj, f.name).all()) for f in m2m})
+            row["__str__"] = str(obj)
+            rows[str(obj.pk)] = row
+        state[model._meta.label_lower] = rows
+        marks[model._meta.label_lower] = model.history.aggregate(m=Max("history_id"))["m"] or 0
+    state[MARKS] = marks
+    return state
+
+
+def _history_rows(model, mark: int):
+    """History records after ``mark`` with each record's full row (many-to-many from their own
+    history tables), oldest first."""
+    concrete, m2m = _fields(model)
+    records = list(
+        model.history.filter(history_id__gt=mark).select_related("history_user").order_by("history_id")
+    )
+    m2m_values: dict[str, dict[int, list[int]]] = {}
+    for f in m2m:
+        through = HistoricalRecords.m2m_models[f]
+        target = history_utils.get_m2m_reverse_field_name(f) + "_id"
+        values: dict[int, list[int]] = {}
+        for history_id, pk in through.objects.filter(history__in=records).values_list("history_id", target):
+            values.setdefault(history_id, []).append(pk)
+        m2m_values[f.name] = values
+    for record in records:
+        row = {f.name: _json(getattr(record, f.attname)) for f in concrete}
+        row.update({name: sorted(v.get(record.history_id, [])) for name, v in m2m_values.items()})
+        yield record, row
+
+
+def _changed(before: dict | None, after: dict | None) -> set[str]:
+    names = set(before or {}) | set(after or {})
+    names.discard("__str__")
+    return {n for n in names if (before or {}).get(n) != (after or {}).get(n)}
+
+
+def identity(label: str, pk: str, name: str, value: Any) -> str:
+    digest = hashlib.sha256(json.dumps(value, sort_keys=True, default=str).encode()).hexdigest()[:16]
+    return f"{label}:{pk}:{name}:{digest}"
+
+
+@dataclass
+class FieldChange:
+    model: str  # e.g. indications.renalrule
+    model_name: str  # e.g. renal rule
+    pk: str
+    record: str  # how the row reads (after the change; before it, for a removed row)
+    field: str
+    field_label: str
+    before: Any
+    after: Any
+    kind: str  # added (a new row), removed (a deleted row) or changed
+    clinical: str  # "" or what kind of clinical change: dose, rating, severity, verdict effect, publication
+    visible: bool  # reaches clinicians (not an editor-only note, not a row unpublished before and after)
+    changed_by_id: int | None = None
+    changed_by: str = ""  # username; empty: no history record explains it
+    changed_at: datetime.datetime | None = None
+    history_url: str = ""
+    approved_by: list[str] = field(default_factory=list)
+    approver_ids: list[int] = field(default_factory=list)
+    identity: str = ""  # the raw value's identity, which an approval records
+
+    @property
+    def before_text(self) -> str:
+        return _display(self.before)
+
+    @property
+    def after_text(self) -> str:
+        return _display(self.after)
+
+    @property
+    def word_diff(self) -> list[tuple[str, str]] | None:
+        """For long texts: (op, words) pieces, op one of "same", "del", "ins"."""
+        before, after = self.before_text, self.after_text
+        if max(len(before), len(after)) < LONG_TEXT or self.kind != "changed":
+            return None
+        return word_diff(before, after)
+
+    def cleared_for(self, user) -> bool:
+        """Made or approved by someone other than ``user``."""
+        made_by_other = self.changed_by_id is not None and self.changed_by_id != user.pk
+        return made_by_other or any(a != user.pk for a in self.approver_ids)
+
+
+def _display(value: Any) -> str:
+    if value is None or value == "" or value == []:
+        return "—"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value)
+    return str(value)
+
+
+def _labels(model, name: str, value: Any, names: dict) -> Any:
+    """A value as an editor reads it: choices by their label, related rows by their name."""
+    if value is None:
+        return None
+    f = model._meta.get_field(name)
+    if f.many_to_many:
+        return [names.get((f.related_model, pk), f"#{pk}") for pk in value]
+    if f.is_relation:
+        return names.get((f.related_model, value), f"#{value}")
+    if f.choices:
+        return dict(f.flatchoices).get(value, value)
+    return value
+
+
+def _related_names(state: dict, current: dict) -> dict:
+    """(model, pk) -> str for every editorial row in either state, for showing related rows."""
+    names = {}
+    for model in EDITORIAL_MODELS:
+        label = model._meta.label_lower
+        for rows in (state.get(label, {}), current.get(label, {})):
+            for pk, row in rows.items():
+                names[(model, int(pk))] = row["__str__"]
+    return names
+
+
+def _history_url(model, pk: str, history_id: int | None) -> str:
+    opts = model._meta
+    try:
+        if history_id is not None:
+            return reverse(f"admin:{opts.app_label}_{opts.model_name}_simple_history", args=[pk, history_id])
+        return reverse(f"admin:{opts.app_label}_{opts.model_name}_history", args=[pk])
+    except NoReverseMatch:
+        return ""
+
+
+def field_changes(baseline: dict, current: dict, approvals=()) -> list[FieldChange]:
+    """Every field of every editorial row that differs between ``baseline`` and ``current``, each
+    attributed to the last history record after the baseline that set it to its current value."""
+    marks = baseline.get(MARKS, {})
+    names = _related_names(baseline, current)
+    changes: list[FieldChange] = []
+    for model in EDITORIAL_MODELS:
+        label = model._meta.label_lower
+        before_rows, after_rows = baseline.get(label, {}), current.get(label, {})
+        # Replay the history since the baseline: each record's changes against the row before it.
+        last: dict[tuple[str, str], tuple[Any, Any]] = {}
+        previous: dict[str, dict | None] = dict(before_rows)
+        for record, row in _history_rows(model, marks.get(label, 0)):
+            pk = str(record.id)
+            known = pk in previous
+            now = None if record.history_type == "-" else row
+            if known or record.history_type == "+":
+                for name in _changed(previous.get(pk), now):
+                    last[(pk, name)] = (record, (now or {}).get(name))
+            previous[pk] = now  # a row first seen in an edit has no known "before": nothing attributed
+        for pk in sorted(set(before_rows) | set(after_rows), key=int):
+            before, after = before_rows.get(pk), after_rows.get(pk)
+            kind = "added" if before is None else "removed" if after is None else "changed"
+            row_visible = "is_published" not in (before or after) or bool(
+                (before or {}).get("is_published") or (after or {}).get("is_published")
+            )
+            for name in sorted(_changed(before, after)):
+                if kind != "changed" and (before or after).get(name) in (None, "", []):
+                    continue  # a new or deleted row: its empty fields say nothing
+                record, value = last.get((pk, name), (None, None))
+                if record is not None and value != (after or {}).get(name):
+                    record = None  # the history does not explain the current value
+                f = model._meta.get_field(name)
+                change = FieldChange(
+                    model=label,
+                    model_name=str(model._meta.verbose_name),
+                    pk=pk,
+                    record=(after or before)["__str__"],
+                    field=name,
+                    field_label=str(f.verbose_name),
+                    before=_labels(model, name, (before or {}).get(name), names),
+                    after=_labels(model, name, (after or {}).get(name), names),
+                    kind=kind,
+                    clinical=_clinical(model, name, kind),
+                    visible=row_visible and name not in EDITOR_ONLY_FIELDS,
+                )
+                if record is not None:
+                    change.changed_by_id = record.history_user_id
+                    change.changed_by = record.history_user.get_username() if record.history_user else ""
+                    change.changed_at = record.history_date
+                change.history_url = _history_url(model, pk, record.history_id if record else None)
+                # Approvals cover the exact value approved.
+                change.identity = identity(label, pk, name, (after or {}).get(name))
+                for approval in approvals:
+                    if change.identity in approval.changes:
+                        change.approver_ids.append(approval.approved_by_id)
+                        change.approved_by.append(approval.approved_by.get_username())
+                changes.append(change)
+    return changes
+
+
+RULE_MODELS = frozenset(
+    {
+        "indications.renalrule",
+        "indications.hepaticrule",
+        "indications.conditionrule",
+        "indications.interactionrule",
+        "indications.standardflag",
+        "indications.doseregimen",
+        "indications.labelledlimit",
+    }
+)
+
+
+def _clinical(model, name: str, kind: str) -> str:
+    if name in CLINICAL_FIELDS:
+        return CLINICAL_FIELDS[name]
+    if name == "is_published" or (kind != "changed" and model._meta.label_lower in RULE_MODELS):
+        return "publication"
+    return ""
+
+
+def approvals_for(release: CatalogueRelease | None):
+    if release is None:
+        return []
+    return list(DraftApproval.objects.filter(base_release=release).select_related("approved_by"))
