@@ -8,6 +8,7 @@ DJANGO_HTTPS          "1" behind TLS: secure cookies, HSTS, redirect to https
 CATALOGUE_TWO_PERSON_RULE  "1" (default) or "0": may the only editor of a change publish it?
 """
 
+import datetime
 import os
 import secrets
 from pathlib import Path
@@ -53,6 +54,7 @@ INSTALLED_APPS = [
     "template_partials",
     "csp",
     "simple_history",
+    "axes",
     "indications",
 ]
 
@@ -68,6 +70,9 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    "indications.middleware.ReleaseIntegrityMiddleware",
+    # Last, as django-axes requires: it turns a lockout flagged during the request into its response.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "decision_support.urls"
@@ -120,6 +125,32 @@ WHITENOISE_AUTOREFRESH = DEBUG
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 LOGIN_URL = "admin:login"
 
+# Logins are throttled and logged by django-axes. Its backend comes first: it refuses a locked-out
+# login before ModelBackend checks the password (it needs the request, so tests use force_login).
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = 5
+# A lock lifts by itself 15 minutes after the last failure; `manage.py axes_reset_username <name>`
+# lifts it at once (README, "Accounts").
+AXES_COOLOFF_TIME = datetime.timedelta(minutes=15)
+# Lock the pair (username, IP address): the combination form of axes' AXES_LOCKOUT_PARAMETERS. By username
+# alone, anyone could lock every editor out by guessing their names; by IP alone, one person's typos
+# would lock out a whole ward behind the same address, and a guesser would simply change address.
+# With the pair, guesses from one address cost that address its tries at that name and nothing else.
+# Behind a proxy every client shares the proxy's REMOTE_ADDR, so the lock is then per username.
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True  # the right password clears earlier typos
+AXES_LOCKOUT_TEMPLATE = "axes/lockout.html"
+AXES_HTTP_RESPONSE_CODE = 429  # Too Many Requests (axes 8's default, stated)
+# Axes always masks the password in what it logs and stores; its default also masks the username
+# and IP address, which would leave a log line that cannot say who was attacked or from where.
+AXES_SENSITIVE_PARAMETERS: list[str] = []
+# Not verbose: log lines name the lockout parameters (username, IP address) and the path, and every
+# management command is spared axes' start-up banner.
+AXES_VERBOSE = False
+
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
 
@@ -156,7 +187,8 @@ if env_flag("DJANGO_HTTPS"):
 # Editorial workflow: the reviewer who publishes may not be the only editor of the changes.
 CATALOGUE_TWO_PERSON_RULE = env_flag("CATALOGUE_TWO_PERSON_RULE", default=True)
 
-# Logs carry request paths and status codes only; never request bodies (patient factors).
+# Logs carry request paths and status codes only; never request bodies (patient factors). Failed
+# admin logins are logged by axes with the username and IP address.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -165,5 +197,8 @@ LOGGING = {
     "loggers": {
         "weasyprint": {"level": "WARNING"},  # its INFO lines narrate every PDF
         "fontTools": {"level": "WARNING"},
+        # Login failures, lockouts and resets (username, IP address, path; never the password),
+        # whatever DJANGO_LOG_LEVEL says; they reach the console through the root logger.
+        "axes": {"level": "INFO"},
     },
 }

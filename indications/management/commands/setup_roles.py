@@ -1,4 +1,5 @@
-from django.core.management import BaseCommand
+from django.conf import settings
+from django.core.management import BaseCommand, CommandError
 
 from indications.services import DEMO_PASSWORD, setup_roles
 
@@ -8,10 +9,18 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument(
-            "--demo", action="store_true", help="Also create demo accounts (never in production)."
+            "--demo",
+            action="store_true",
+            help="Also create demo accounts (development only: refused unless DJANGO_DEBUG=1).",
         )
 
     def handle(self, *args, demo=False, **options):
+        # Demo accounts share a password written in the source code: never on a server that is not in debug.
+        if demo and not settings.DEBUG:
+            raise CommandError(
+                "Refusing to create demo accounts: their password is in the source code. --demo runs only in "
+                "development (DJANGO_DEBUG=1); without --demo the roles are set up as usual."
+            )
         result = setup_roles(demo=demo)
         self.stdout.write(f"Roles ready: {', '.join(result['groups'])}.")
         if result["demo_users_created"]:
