@@ -427,3 +427,29 @@ def test_two_reviewers_publishing_at_once_give_one_release_and_one_refusal():
     assert (len(releases), len(refusals)) == (1, 1), outcomes
     assert CatalogueRelease.objects.count() == 2
     assert "published" in " ".join(refusals[0].problems) or "changed since" in " ".join(refusals[0].problems)
+
+
+def test_a_release_from_before_field_level_review_needs_a_second_reviewer_for_the_whole_draft(
+    client, editor, reviewer, reviewer2
+):
+    """A release published by an earlier version has no editorial state to compare fields with."""
+    latest = CatalogueRelease.objects.get()
+    legacy = CatalogueRelease.objects.create(
+        number=2,
+        version="legacy.2",
+        snapshot=latest.snapshot,
+        content_hash=latest.content_hash,
+        published_at=latest.published_at,
+        change_summary="published before field-level review",
+    )
+    save_as(Indication.objects.get(slug="ocd"), editor, evidence_summary="Edited after the legacy release.")
+    review = review_draft()
+    assert review.latest == legacy and not review.baseline_known
+    client.force_login(reviewer)
+    page = client.get("/catalogue/publish").content.decode()
+    assert "before field-level review" in page and "Indication changed: ocd (evidence_summary)" in page
+    with pytest.raises(PublishRefused, match="the whole draft"):
+        publish(reviewer)
+    approve_draft(user=reviewer2, reviewed_hash=review_draft().draft_hash)
+    release = publish(reviewer)
+    assert release.number == 3 and release.editorial_state is not None

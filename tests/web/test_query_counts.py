@@ -98,3 +98,28 @@ def test_snapshot_is_built_in_a_fixed_number_of_queries():
         snapshot = build_snapshot()
     assert len(snapshot["indications"]) == 111
     assert len(big.captured_queries) == len(seed.captured_queries)
+
+
+def test_the_field_level_review_takes_the_same_queries_for_one_change_or_thirty(client):
+    """The publish page replays history per model, never per changed row."""
+    from django.contrib.auth.models import User
+
+    reviewer = User.objects.create_superuser("boss", "boss@example.org", "a-long-password-123")
+    client.force_login(reviewer)
+    indications = list(Indication.objects.all())
+    first = indications[0]
+    first.evidence_summary += " Edited."
+    first._history_user = reviewer
+    first.save()
+    one = count(client, "get", "/catalogue/publish")
+    for ind in indications[1:]:
+        ind.evidence_summary += " Edited."
+        ind.mechanism_rationale += " Edited."
+        ind._history_user = reviewer
+        ind.save()
+        ind.sources.add(Source.objects.first())
+    for source in Source.objects.all()[:10]:
+        source.label += " (checked)"
+        source.save()
+    many = count(client, "get", "/catalogue/publish")
+    assert many == one
