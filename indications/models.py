@@ -17,7 +17,7 @@ from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 from .engine import vocabulary as vocab
-from .engine.checks import is_search_url
+from .engine.checks import is_search_url, made_of_strengths
 
 http_url = URLValidator(
     schemes=["http", "https"],
@@ -580,6 +580,24 @@ class Study(NaturalKeyMixin, models.Model):
                 raise ValidationError(errors)
 
 
+def labelled_limit_errors(formulation: str, **doses: int | None) -> dict[str, str]:
+    """Early feedback in admin: doses above the labelled maximum or not made of the strengths. The
+    publishing checks apply the same limits to the whole draft (engine.checks.dose_limit_problems)."""
+    limit = LabelledLimit.objects.filter(formulation=formulation).first()
+    if limit is None:
+        return {}
+    strengths = [int(s) for s in limit.strengths_mg.split(",")]
+    errors = {}
+    for name, dose in doses.items():
+        if dose is None:
+            continue
+        if dose > limit.max_mg_per_day:
+            errors[name] = f"Above the labelled maximum for this formulation ({limit.max_mg_per_day} mg/day)."
+        elif not made_of_strengths(dose, strengths):
+            errors[name] = f"Not made of the available strengths ({limit.strengths_mg} mg)."
+    return errors
+
+
 class DoseRegimen(NaturalKeyMixin, models.Model):
     """The labelled regimen for one region and formulation; its renal rules are edited with it."""
 
@@ -622,6 +640,11 @@ class DoseRegimen(NaturalKeyMixin, models.Model):
         return f"{self.get_region_display()} · {self.get_formulation_display()}"
 
     def clean(self):
+        errors = labelled_limit_errors(
+            self.formulation, start_mg_per_day=self.start_mg_per_day, max_mg_per_day=self.max_mg_per_day
+        )
+        if errors:
+            raise ValidationError(errors)
         if self.region == "eu" and self.formulation == "xr":
             raise ValidationError({"formulation": "The EU labelling has no extended-release product."})
         if self.start_mg_per_day and self.max_mg_per_day and self.max_mg_per_day < self.start_mg_per_day:
@@ -699,6 +722,14 @@ class RenalRule(NaturalKeyMixin, FlagFields):
         ):
             errors["start_mg_per_day"] = (
                 f"A renal start cannot be above the regimen's start ({self.regimen.start_mg_per_day} mg/day)."
+            )
+        if self.regimen_id:
+            errors.update(
+                labelled_limit_errors(
+                    self.regimen.formulation,
+                    start_mg_per_day=self.start_mg_per_day,
+                    max_mg_per_day=self.max_mg_per_day,
+                )
             )
         if self.regimen_id and self.max_mg_per_day and self.max_mg_per_day > self.regimen.max_mg_per_day:
             errors["max_mg_per_day"] = (

@@ -13,6 +13,7 @@ from django.urls import reverse
 
 from indications import snapshot as snapshot_module
 from indications.db_guards import release_guards_lifted
+from indications.engine.checks import dose_limit_problems
 from indications.models import (
     EDITORIAL_MODELS,
     CatalogueRelease,
@@ -453,3 +454,39 @@ def test_a_release_from_before_field_level_review_needs_a_second_reviewer_for_th
     approve_draft(user=reviewer2, reviewed_hash=review_draft().draft_hash)
     release = publish(reviewer)
     assert release.number == 3 and release.editorial_state is not None
+
+
+def test_admin_refuses_a_dose_above_the_label_beside_the_field(client, editor):
+    client.force_login(editor)
+    regimen = DoseRegimen.objects.get(region="us", formulation="ir")
+    url = reverse("admin:indications_doseregimen_change", args=[regimen.pk])
+    form = client.get(url).context["adminform"].form
+    data = {name: value for name, value in form.initial.items() if value is not None}
+    data.update(
+        {
+            "sources": [s.pk for s in regimen.sources.all()],
+            "max_mg_per_day": 200,
+            "renal_rules-TOTAL_FORMS": 0,
+            "renal_rules-INITIAL_FORMS": 0,
+        }
+    )
+    response = client.post(url, data)
+    assert response.status_code == 200
+    assert "Above the labelled maximum for this formulation (20 mg/day)." in response.content.decode()
+    regimen.refresh_from_db()
+    assert regimen.max_mg_per_day == 20
+
+
+def test_a_catalogue_from_before_labelled_limits_gets_them_by_migration():
+    from importlib import import_module
+
+    from django.apps import apps
+
+    migration = import_module("indications.migrations.0006_labelled_limits_for_existing_catalogues")
+    LabelledLimit.objects.all().delete()
+    migration.create(apps, None)
+    limits = {lim.formulation: lim for lim in LabelledLimit.objects.prefetch_related("sources")}
+    assert (limits["ir"].max_mg_per_day, limits["ir"].strengths_mg) == (20, "5, 10")
+    assert (limits["xr"].max_mg_per_day, limits["xr"].strengths_mg) == (28, "7, 14, 21, 28")
+    assert {s.key for s in limits["xr"].sources.all()} == {"us-namenda-xr-label"}
+    assert dose_limit_problems(build_snapshot()) == []
