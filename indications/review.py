@@ -75,7 +75,7 @@ def _history_rows(model, mark: int):
         through = HistoricalRecords.m2m_models[f]
         target = history_utils.get_m2m_reverse_field_name(f) + "_id"
         values: dict[int, list[int]] = {}
-        for history_id, pk in through.objects.filter(history__in=records).values_list("history_id", target):
+        for history_id, pk in through.objects.filter(history_id__gt=mark).values_list("history_id", target):
             values.setdefault(history_id, []).append(pk)
         m2m_values[f.name] = values
     for record in records:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -133,11 +134,30 @@ _WHOLE_DRAFT = FieldChange(
 )
 
 
+@contextmanager
+def consistent_read():
+    """One transaction that sees one state of the database, so that the hash of the draft, its
+    field-level review and the release made from it all describe the same draft even while editors
+    keep saving: REPEATABLE READ on PostgreSQL (when this is the outermost transaction); SQLite's
+    transaction already reads one state."""
+    outermost = not connection.in_atomic_block
+    with transaction.atomic():
+        if outermost and connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+        yield
+
+
 def draft_hash(latest: CatalogueRelease | None, digest: str) -> str:
     return hashlib.sha256(f"{latest.number if latest else 0}:{digest}".encode()).hexdigest()
 
 
 def review_draft() -> DraftReview:
+    with consistent_read():
+        return _review_draft()
+
+
+def _review_draft() -> DraftReview:
     latest = CatalogueRelease.objects.order_by("-number").first()
     snapshot = build_snapshot()
     digest = content_hash(snapshot)
@@ -199,10 +219,11 @@ def publish_release(
     Two publications at once give one release and one refusal.
     """
     try:
-        with transaction.atomic():
+        with consistent_read():
             return _publish(user=user, change_summary=change_summary, reviewed_hash=reviewed_hash, now=now)
     except (IntegrityError, OperationalError) as error:
-        if isinstance(error, OperationalError) and "lock" not in str(error).lower():
+        message = str(error).lower()
+        if isinstance(error, OperationalError) and "lock" not in message and "serializ" not in message:
             raise
         latest = CatalogueRelease.objects.order_by("-number").first()
         raise PublishRefused(
@@ -264,8 +285,12 @@ def _describe(change: FieldChange) -> str:
     return f"{change.model_name} “{change.record}”: {change.field_label}"
 
 
-@transaction.atomic
 def approve_draft(*, user, reviewed_hash: str | None) -> DraftApproval:
+    with consistent_read():
+        return _approve(user=user, reviewed_hash=reviewed_hash)
+
+
+def _approve(*, user, reviewed_hash: str | None) -> DraftApproval:
     """A reviewer approves the draft they were shown, so that changes someone else made alone may be
     published by them. Approving one's own changes counts for nothing (the rule asks for a second
     person), so it is refused."""
