@@ -173,11 +173,10 @@ def _related_names(state: dict, current: dict) -> dict:
     return names
 
 
-def _history_url(model, pk: str, history_id: int | None) -> str:
+def _history_url(model, pk: str) -> str:
+    """The record's history in admin: every version with its differences (deleted records too)."""
     opts = model._meta
     try:
-        if history_id is not None:
-            return reverse(f"admin:{opts.app_label}_{opts.model_name}_simple_history", args=[pk, history_id])
         return reverse(f"admin:{opts.app_label}_{opts.model_name}_history", args=[pk])
     except NoReverseMatch:
         return ""
@@ -233,7 +232,7 @@ def field_changes(baseline: dict, current: dict, approvals=()) -> list[FieldChan
                     change.changed_by_id = record.history_user_id
                     change.changed_by = record.history_user.get_username() if record.history_user else ""
                     change.changed_at = record.history_date
-                change.history_url = _history_url(model, pk, record.history_id if record else None)
+                change.history_url = _history_url(model, pk)
                 # Approvals cover the exact value approved.
                 change.identity = identity(label, pk, name, (after or {}).get(name))
                 for approval in approvals:
