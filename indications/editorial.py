@@ -45,6 +45,15 @@ def releases(request):
     return render(request, "indications/releases.html", context)
 
 
+def _aware(text: str):
+    """The time the page was shown (it only marks changes made since); anything else is ignored."""
+    try:
+        moment = parse_datetime(text)
+    except ValueError:
+        return None
+    return moment if moment is not None and timezone.is_aware(moment) else None
+
+
 @never_cache
 @login_required
 @permission_required("indications.publish_release", raise_exception=True)
@@ -56,7 +65,7 @@ def publish(request):
     summary = request.POST.get("change_summary", "")
     reviewed_at = None
     if request.method == "POST":
-        reviewed_at = parse_datetime(request.POST.get("reviewed_at", "") or "")
+        reviewed_at = _aware(request.POST.get("reviewed_at", ""))
         reviewed_hash = request.POST.get("draft_hash", "")
         try:
             if "approve" in request.POST:

@@ -45,6 +45,18 @@ class HttpURLField(models.URLField):
         return super().formfield(**{"assume_scheme": "https", **kwargs})
 
 
+class ChangedFields(models.Model):
+    """Added to every history record: the fields that save actually changed, compared with the row as
+    it was in the database just before (``indications.signals``). A save that changes nothing records
+    none; a change written without a save (a queryset update, raw SQL) is credited to no one, not to
+    whoever saves the row next. Empty (null) for records made before this was kept."""
+
+    changed_fields = models.JSONField(null=True, blank=True, editable=False)
+
+    class Meta:
+        abstract = True
+
+
 REGION_CHOICES = vocab.choices(vocab.REGIONS)
 RULE_REGION_CHOICES = vocab.choices(vocab.RULE_REGIONS)
 
@@ -97,7 +109,7 @@ class Source(NaturalKeyMixin, models.Model):
         help_text="Label version, guideline date or the date the page was checked.",
     )
     notes = models.TextField(blank=True, help_text="For editors only; never shown to clinicians.")
-    history = HistoricalRecords()
+    history = HistoricalRecords(bases=[ChangedFields])
     objects = CatalogueManager()
 
     class Meta:
@@ -117,7 +129,7 @@ class DrugClass(NaturalKeyMixin, models.Model):
         default=False,
         help_text="Show this class's drugs as tick boxes on the intake form (e.g. SSRIs).",
     )
-    history = HistoricalRecords()
+    history = HistoricalRecords(bases=[ChangedFields])
     objects = CatalogueManager()
 
     class Meta:
@@ -155,7 +167,7 @@ class Drug(NaturalKeyMixin, models.Model):
         help_text="Untick to keep the drug out of releases (it will then be reported as not recognised).",
     )
     notes = models.TextField(blank=True, help_text="For editors only.")
-    history = HistoricalRecords(m2m_fields=["classes", "components"])
+    history = HistoricalRecords(m2m_fields=["classes", "components"], bases=[ChangedFields])
     objects = CatalogueManager()
 
     class Meta:
@@ -189,7 +201,7 @@ class DrugName(NaturalKeyMixin, models.Model):
     is_published = models.BooleanField(
         "published", default=False, help_text="Untick for names awaiting verification."
     )
-    history = HistoricalRecords()
+    history = HistoricalRecords(bases=[ChangedFields])
     objects = CatalogueManager()
 
     class Meta:
@@ -271,7 +283,7 @@ class Condition(NaturalKeyMixin, models.Model):
     )
     label = models.CharField(max_length=120, help_text="What the clinician ticks, e.g. Seizure disorder.")
     display_order = models.PositiveSmallIntegerField(default=100)
-    history = HistoricalRecords()
+    history = HistoricalRecords(bases=[ChangedFields])
     objects = CatalogueManager()
 
     class Meta:
@@ -342,7 +354,7 @@ class Indication(NaturalKeyMixin, models.Model):
     is_published = models.BooleanField(
         "published", default=False, help_text="Untick to keep it out of releases."
     )
-    history = HistoricalRecords(m2m_fields=["sources"])
+    history = HistoricalRecords(m2m_fields=["sources"], bases=[ChangedFields])
     objects = CatalogueManager()
 
     class Meta:
@@ -384,7 +396,7 @@ class Caveat(NaturalKeyMixin, models.Model):
         help_text="What a clinician can open to check this caveat (at least one to publish).",
     )
     order = models.PositiveSmallIntegerField(default=0)
-    history = HistoricalRecords(m2m_fields=["sources"])
+    history = HistoricalRecords(m2m_fields=["sources"], bases=[ChangedFields])
     objects = CatalogueManager()
 
     class Meta:
@@ -422,7 +434,7 @@ class Guideline(NaturalKeyMixin, models.Model):
     is_published = models.BooleanField(
         "published", default=False, help_text="Untick for positions awaiting verification."
     )
-    history = HistoricalRecords(m2m_fields=["sources"])
+    history = HistoricalRecords(m2m_fields=["sources"], bases=[ChangedFields])
     objects = CatalogueManager()
 
     class Meta:
@@ -443,7 +455,7 @@ class EvidenceGap(NaturalKeyMixin, models.Model):
     reason = models.TextField(
         help_text="What was reviewed and why the element could not be verified; what would close the gap."
     )
-    history = HistoricalRecords()
+    history = HistoricalRecords(bases=[ChangedFields])
     objects = CatalogueManager()
 
     class Meta:
@@ -476,7 +488,7 @@ class SafetyNote(NaturalKeyMixin, models.Model):
         help_text="The sheet prints a note only for its own labelling region (or any region).",
     )
     is_published = models.BooleanField("published", default=False)
-    history = HistoricalRecords(m2m_fields=["sources"])
+    history = HistoricalRecords(m2m_fields=["sources"], bases=[ChangedFields])
     objects = CatalogueManager()
 
     class Meta:
@@ -534,7 +546,7 @@ class Study(NaturalKeyMixin, models.Model):
     is_published = models.BooleanField(
         "published", default=False, help_text="Untick for facts awaiting verification."
     )
-    history = HistoricalRecords()
+    history = HistoricalRecords(bases=[ChangedFields])
     objects = CatalogueManager()
 
     class Meta:
@@ -621,7 +633,7 @@ class DoseRegimen(NaturalKeyMixin, models.Model):
     regimen = models.CharField(max_length=200, help_text="The maintenance regimen, e.g. 10 mg twice daily.")
     titration = models.TextField()
     sources = models.ManyToManyField(Source, related_name="+")
-    history = HistoricalRecords(m2m_fields=["sources"])
+    history = HistoricalRecords(m2m_fields=["sources"], bases=[ChangedFields])
     objects = CatalogueManager()
 
     class Meta:
@@ -643,16 +655,14 @@ class DoseRegimen(NaturalKeyMixin, models.Model):
         errors = labelled_limit_errors(
             self.formulation, start_mg_per_day=self.start_mg_per_day, max_mg_per_day=self.max_mg_per_day
         )
+        if self.region == "eu" and self.formulation == "xr":
+            errors["formulation"] = "The EU labelling has no extended-release product."
+        if self.start_mg_per_day and self.max_mg_per_day and self.max_mg_per_day < self.start_mg_per_day:
+            errors["max_mg_per_day"] = "The maximum must be at least the starting dose."
+        if self.formulation != "ir" and not self.ir_equivalent_max_mg_per_day:
+            errors["ir_equivalent_max_mg_per_day"] = "Give the immediate-release equivalent of the maximum."
         if errors:
             raise ValidationError(errors)
-        if self.region == "eu" and self.formulation == "xr":
-            raise ValidationError({"formulation": "The EU labelling has no extended-release product."})
-        if self.start_mg_per_day and self.max_mg_per_day and self.max_mg_per_day < self.start_mg_per_day:
-            raise ValidationError({"max_mg_per_day": "The maximum must be at least the starting dose."})
-        if self.formulation != "ir" and not self.ir_equivalent_max_mg_per_day:
-            raise ValidationError(
-                {"ir_equivalent_max_mg_per_day": "Give the immediate-release equivalent of the maximum."}
-            )
 
 
 class RenalRule(NaturalKeyMixin, FlagFields):
@@ -686,7 +696,7 @@ class RenalRule(NaturalKeyMixin, FlagFields):
         help_text="One line for the dose box, e.g. “Severe renal impairment: maximum 10 mg/day”.",
     )
     is_published = models.BooleanField("published", default=False)
-    history = HistoricalRecords(m2m_fields=["sources"])
+    history = HistoricalRecords(m2m_fields=["sources"], bases=[ChangedFields])
     objects = CatalogueManager()
 
     flag_required = False
@@ -746,7 +756,7 @@ class HepaticRule(NaturalKeyMixin, VerdictEffect, FlagFields):
     child_pugh_class = models.CharField(max_length=1, choices=vocab.choices(vocab.CHILD_PUGH_CLASSES))
     summary = models.CharField(max_length=300, help_text="One line for the dose box.")
     is_published = models.BooleanField("published", default=False)
-    history = HistoricalRecords(m2m_fields=["sources"])
+    history = HistoricalRecords(m2m_fields=["sources"], bases=[ChangedFields])
     objects = CatalogueManager()
 
     flag_required = False
@@ -766,7 +776,7 @@ class ConditionRule(NaturalKeyMixin, VerdictEffect, FlagFields):
     condition = models.ForeignKey(Condition, on_delete=models.PROTECT, related_name="rules")
     region = models.CharField(max_length=4, choices=RULE_REGION_CHOICES, default=vocab.ANY_REGION)
     is_published = models.BooleanField("published", default=False)
-    history = HistoricalRecords(m2m_fields=["sources"])
+    history = HistoricalRecords(m2m_fields=["sources"], bases=[ChangedFields])
     objects = CatalogueManager()
 
     class Meta:
@@ -790,7 +800,7 @@ class InteractionRule(NaturalKeyMixin, VerdictEffect, FlagFields):
     )
     region = models.CharField(max_length=4, choices=RULE_REGION_CHOICES, default=vocab.ANY_REGION)
     is_published = models.BooleanField("published", default=False)
-    history = HistoricalRecords(m2m_fields=["sources"])
+    history = HistoricalRecords(m2m_fields=["sources"], bases=[ChangedFields])
     objects = CatalogueManager()
 
     class Meta:
@@ -825,7 +835,7 @@ class StandardFlag(NaturalKeyMixin, VerdictEffect, FlagFields):
 
     region = models.CharField(max_length=4, choices=RULE_REGION_CHOICES, default=vocab.ANY_REGION)
     is_published = models.BooleanField("published", default=False)
-    history = HistoricalRecords(m2m_fields=["sources"])
+    history = HistoricalRecords(m2m_fields=["sources"], bases=[ChangedFields])
     objects = CatalogueManager()
 
     class Meta:
@@ -862,7 +872,7 @@ class LabelledLimit(NaturalKeyMixin, models.Model):
         help_text="Every daily dose must be made of these, e.g. “5, 10” (5 mg steps) or “7, 14, 21, 28”.",
     )
     sources = models.ManyToManyField(Source, related_name="+", help_text="The label that states them.")
-    history = HistoricalRecords(m2m_fields=["sources"])
+    history = HistoricalRecords(m2m_fields=["sources"], bases=[ChangedFields])
     objects = CatalogueManager()
 
     class Meta:

@@ -63,25 +63,51 @@ def editorial_state() -> dict[str, Any]:
     return state
 
 
-def _history_rows(model, mark: int):
-    """History records after ``mark`` with each record's full row (many-to-many from their own
-    history tables), oldest first."""
+def _latest_changes(model) -> dict[tuple[str, str], tuple[Any, Any]]:
+    """For each (row, field): the newest history record whose save changed that field (its
+    ``changed_fields``), with the value it set; for a deleted row, key (row, "") holds the deletion."""
     concrete, m2m = _fields(model)
-    records = list(
-        model.history.filter(history_id__gt=mark).select_related("history_user").order_by("history_id")
-    )
+    by_name = {f.name: f for f in concrete}
+    records = list(model.history.select_related("history_user").order_by("history_id"))
     m2m_values: dict[str, dict[int, list[int]]] = {}
     for f in m2m:
         through = HistoricalRecords.m2m_models[f]
         target = history_utils.get_m2m_reverse_field_name(f) + "_id"
         values: dict[int, list[int]] = {}
-        for history_id, pk in through.objects.filter(history_id__gt=mark).values_list("history_id", target):
+        for history_id, pk in through.objects.values_list("history_id", target):
             values.setdefault(history_id, []).append(pk)
         m2m_values[f.name] = values
+    latest: dict[tuple[str, str], tuple[Any, Any]] = {}
     for record in records:
-        row = {f.name: _json(getattr(record, f.attname)) for f in concrete}
-        row.update({name: sorted(v.get(record.history_id, [])) for name, v in m2m_values.items()})
-        yield record, row
+        pk = str(record.id)
+        if record.history_type == "-":
+            latest[(pk, "")] = (record, None)
+            continue
+        for name in record.changed_fields or ():  # None: a record from before changes were kept
+            if name in by_name:
+                latest[(pk, name)] = (record, _json(getattr(record, by_name[name].attname)))
+            elif name in m2m_values:
+                latest[(pk, name)] = (record, sorted(m2m_values[name].get(record.history_id, [])))
+    return latest
+
+
+# A row reaches clinicians when it is published and so is the row it belongs to.
+PARENTS = {
+    "indications.caveat": ("indication", "indications.indication"),
+    "indications.guideline": ("indication", "indications.indication"),
+    "indications.study": ("indication", "indications.indication"),
+    "indications.evidencegap": ("indication", "indications.indication"),
+    "indications.drugname": ("drug", "indications.drug"),
+}
+
+
+def released(state: dict, label: str, row: dict | None) -> bool:
+    if row is None or not row.get("is_published", True):
+        return False
+    if label not in PARENTS:
+        return True
+    fk, parent_label = PARENTS[label]
+    return released(state, parent_label, state.get(parent_label, {}).get(str(row.get(fk))))
 
 
 def _changed(before: dict | None, after: dict | None) -> set[str]:
@@ -183,37 +209,48 @@ def _history_url(model, pk: str) -> str:
 
 
 def field_changes(baseline: dict, current: dict, approvals=()) -> list[FieldChange]:
-    """Every field of every editorial row that differs between ``baseline`` and ``current``, each
-    attributed to the last history record after the baseline that set it to its current value."""
+    """Every field that differs between the baseline (the release) and now.
+
+    A row clinicians saw in the release, or will see now, is compared as released: its released
+    values against its values now, or against nothing when it was not released (a row published or
+    whose parent is published for the first time shows every field, however long ago it was edited).
+    Rows unpublished before and after are compared too, marked as not seen by clinicians. Each field is
+    credited to the newest save that changed it and set its current value (for a row already released,
+    a save after the release); a removal to the deletion or the unpublishing; anything else to no one.
+    """
     marks = baseline.get(MARKS, {})
     names = _related_names(baseline, current)
+    latest = {model._meta.label_lower: _latest_changes(model) for model in EDITORIAL_MODELS}
+    approved = {}
+    for approval in approvals:
+        for item in approval.changes:
+            approved.setdefault(item, []).append(approval)
     changes: list[FieldChange] = []
     for model in EDITORIAL_MODELS:
         label = model._meta.label_lower
+        concrete, m2m = _fields(model)
+        known = {f.name for f in (*concrete, *m2m)}  # a field a later migration removed is ignored
         before_rows, after_rows = baseline.get(label, {}), current.get(label, {})
-        # Replay the history since the baseline: each record's changes against the row before it.
-        last: dict[tuple[str, str], tuple[Any, Any]] = {}
-        previous: dict[str, dict | None] = dict(before_rows)
-        for record, row in _history_rows(model, marks.get(label, 0)):
-            pk = str(record.id)
-            known = pk in previous
-            now = None if record.history_type == "-" else row
-            if known or record.history_type == "+":
-                for name in _changed(previous.get(pk), now):
-                    last[(pk, name)] = (record, (now or {}).get(name))
-            previous[pk] = now  # a row first seen in an edit has no known "before": nothing attributed
         for pk in sorted(set(before_rows) | set(after_rows), key=int):
-            before, after = before_rows.get(pk), after_rows.get(pk)
+            base, now = before_rows.get(pk), after_rows.get(pk)
+            was, is_ = released(baseline, label, base), released(current, label, now)
+            visible = was or is_
+            before, after = (base if was else None, now if is_ else None) if visible else (base, now)
+            if before is None and after is None:
+                continue
             kind = "added" if before is None else "removed" if after is None else "changed"
-            row_visible = "is_published" not in (before or after) or bool(
-                (before or {}).get("is_published") or (after or {}).get("is_published")
-            )
-            for name in sorted(_changed(before, after)):
-                if kind != "changed" and (before or after).get(name) in (None, "", []):
-                    continue  # a new or deleted row: its empty fields say nothing
-                record, value = last.get((pk, name), (None, None))
-                if record is not None and value != (after or {}).get(name):
-                    record = None  # the history does not explain the current value
+            fields = {n for n in _changed(before, after) if n in known}
+            if kind != "changed":  # a new or removed row: its empty fields say nothing
+                fields = {n for n in fields if (before or after).get(n) not in (None, "", [])}
+            for name in sorted(fields):
+                if kind == "removed":
+                    record = _remover(latest, marks, label, pk, now, current)
+                else:
+                    record, value = latest[label].get((pk, name), (None, None))
+                    if record is not None and (
+                        value != after.get(name) or (was and record.history_id <= marks.get(label, 0))
+                    ):
+                        record = None  # no recorded save explains the current value
                 f = model._meta.get_field(name)
                 change = FieldChange(
                     model=label,
@@ -226,21 +263,34 @@ def field_changes(baseline: dict, current: dict, approvals=()) -> list[FieldChan
                     after=_labels(model, name, (after or {}).get(name), names),
                     kind=kind,
                     clinical=_clinical(model, name, kind),
-                    visible=row_visible and name not in EDITOR_ONLY_FIELDS,
+                    visible=visible and name not in EDITOR_ONLY_FIELDS,
+                    identity=identity(label, pk, name, (after or {}).get(name)),
+                    history_url=_history_url(model, pk),
                 )
                 if record is not None:
                     change.changed_by_id = record.history_user_id
                     change.changed_by = record.history_user.get_username() if record.history_user else ""
                     change.changed_at = record.history_date
-                change.history_url = _history_url(model, pk)
-                # Approvals cover the exact value approved.
-                change.identity = identity(label, pk, name, (after or {}).get(name))
-                for approval in approvals:
-                    if change.identity in approval.changes:
-                        change.approver_ids.append(approval.approved_by_id)
-                        change.approved_by.append(approval.approved_by.get_username())
+                for approval in approved.get(change.identity, ()):
+                    change.approver_ids.append(approval.approved_by_id)
+                    change.approved_by.append(approval.approved_by.get_username())
                 changes.append(change)
     return changes
+
+
+def _remover(latest, marks, label, pk, now, current):
+    """Who took a released row away since the release: its deletion, its unpublishing, or its
+    parent's unpublishing (None when no recorded save did)."""
+    if now is None:
+        record = latest[label].get((pk, ""), (None, None))[0]
+    elif not now.get("is_published", True):
+        record, value = latest[label].get((pk, "is_published"), (None, None))
+        record = record if value is False else None
+    else:
+        fk, parent_label = PARENTS[label]
+        parent_pk = str(now.get(fk))
+        return _remover(latest, marks, parent_label, parent_pk, current[parent_label].get(parent_pk), current)
+    return record if record is not None and record.history_id > marks.get(label, 0) else None
 
 
 RULE_MODELS = frozenset(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -148,8 +149,13 @@ def consistent_read():
         yield
 
 
-def draft_hash(latest: CatalogueRelease | None, digest: str) -> str:
-    return hashlib.sha256(f"{latest.number if latest else 0}:{digest}".encode()).hexdigest()
+def draft_hash(latest: CatalogueRelease | None, digest: str, changes: list[FieldChange]) -> str:
+    """What the reviewer was shown: the release compared with, the draft's content, and every change
+    clinicians would see with who it is credited to (so an approval or a publication never covers a
+    change, or an attribution, that was not on the page)."""
+    shown = sorted(f"{c.identity}|{c.changed_by_id}" for c in changes if c.visible)
+    payload = json.dumps([latest.number if latest else 0, digest, shown])
+    return hashlib.sha256(payload.encode()).hexdigest()
 
 
 def review_draft() -> DraftReview:
@@ -172,7 +178,7 @@ def _review_draft() -> DraftReview:
         latest=latest,
         snapshot=snapshot,
         state=state,
-        draft_hash=draft_hash(latest, digest),
+        draft_hash=draft_hash(latest, digest, changes),
         unchanged=latest is not None and latest.content_hash == digest,
         baseline_known=baseline_known,
         changes=changes,

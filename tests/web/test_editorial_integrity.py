@@ -490,3 +490,87 @@ def test_a_catalogue_from_before_labelled_limits_gets_them_by_migration():
     assert (limits["xr"].max_mg_per_day, limits["xr"].strengths_mg) == (28, "7, 14, 21, 28")
     assert {s.key for s in limits["xr"].sources.all()} == {"us-namenda-xr-label"}
     assert dose_limit_problems(build_snapshot()) == []
+
+
+# ------------------------------------------------------------------ the cold attack review's doors
+
+
+def test_edits_made_while_a_row_was_unpublished_are_reviewed_when_it_is_published(reviewer, editor):
+    """The reviewer quietly removes topiramate's urine-alkaliniser class while the drug is unpublished
+    (nobody sees it); later an editor publishes the drug. Its fields reach clinicians for the first
+    time, so every one is a change, and the class removal is still the reviewer's."""
+    from indications.models import Drug, DrugClass
+
+    topiramate = Drug.objects.get(name="topiramate")
+    assert not topiramate.is_published
+    topiramate._history_user = reviewer
+    topiramate.classes.remove(DrugClass.objects.get(code="urine-alkaliniser"))
+    save_as(Source.objects.get(key="nice-ng97"), editor, label="NICE NG97 (checked)")
+    assert publish(reviewer).number == 2  # the editor's change; the hidden edit is not released
+    save_as(Drug.objects.get(pk=topiramate.pk), editor, is_published=True)
+    changes = {c.field: c for c in review_draft().changes if c.model == "indications.drug"}
+    assert changes["classes"].changed_by == "rita-reviewer" and changes["classes"].kind == "added"
+    assert changes["is_published"].changed_by == "erin-editor"
+    with pytest.raises(PublishRefused) as refused:
+        publish(reviewer)
+    assert "drug “topiramate”: classes" in " ".join(refused.value.problems)
+
+
+def test_a_renal_rule_staged_unpublished_is_the_authors_when_it_goes_live(reviewer, editor):
+    regimen = DoseRegimen.objects.get(region="us", formulation="ir")
+    severe = RenalRule.objects.get(regimen=regimen, band="severe")
+    staged = RenalRule(
+        regimen=regimen,
+        band="severe",
+        crcl_min_ml_min=5,
+        crcl_max_ml_min=30,
+        dose_effect="standard",
+        summary="Standard dose",
+        is_published=False,
+    )
+    staged._history_user = reviewer
+    staged.save()
+    save_as(Source.objects.get(key="nice-ng97"), editor, label="NICE NG97 (checked)")
+    assert publish(reviewer).number == 2
+    save_as(severe, editor, is_published=False)
+    save_as(RenalRule.objects.get(pk=staged.pk), editor, is_published=True)
+    by_field = {c.field: c.changed_by for c in review_draft().changes if c.pk == str(staged.pk)}
+    assert by_field["dose_effect"] == by_field["summary"] == "rita-reviewer"
+    with pytest.raises(PublishRefused, match="Two-person rule"):
+        publish(reviewer)
+
+
+def test_a_change_written_without_a_save_is_not_credited_to_whoever_saves_next(client, reviewer, editor):
+    from indications.models import InteractionRule
+
+    rule = InteractionRule.objects.filter(is_published=True, severity="warning").first()
+    InteractionRule.objects.filter(pk=rule.pk).update(severity="info")  # a script: no history record
+    # The editor opens the rule in admin and saves it without changing anything.
+    save_as(InteractionRule.objects.get(pk=rule.pk), editor)
+    [change] = review_draft().changes
+    assert (change.field, change.changed_by) == ("severity", "")
+    with pytest.raises(PublishRefused, match="no one recorded"):
+        publish(reviewer)
+
+
+def test_an_approval_covers_only_what_was_on_the_approvers_page(client, reviewer, reviewer2, editor):
+    save_as(Indication.objects.get(slug="ocd"), editor, evidence_summary="Shown to the approver.")
+    shown = review_draft().draft_hash
+    # A change that leaves the release content as it was (a source nothing published cites yet) but
+    # is a change all the same: the approver was not shown it.
+    cited = {s["key"] for s in build_snapshot()["sources"]}
+    uncited = Source.objects.exclude(key__in=cited).first()
+    save_as(uncited, reviewer, url="https://example.org/not-what-was-shown")
+    with pytest.raises(PublishRefused, match="changed since you reviewed it"):
+        approve_draft(user=reviewer2, reviewed_hash=shown)
+    assert DraftApproval.objects.count() == 0
+
+
+@pytest.mark.parametrize("reviewed_at", ["2024-02-30T00:00:00", "2024-02-01T00:00:00", "yesterday", ""])
+def test_a_malformed_review_time_is_ignored_not_a_500(client, reviewer, reviewed_at):
+    client.force_login(reviewer)
+    for button in ("approve", "publish"):
+        response = client.post(
+            "/catalogue/publish", {"draft_hash": "0" * 64, "reviewed_at": reviewed_at, button: "1"}
+        )
+        assert response.status_code == 400
