@@ -24,7 +24,7 @@ from simple_history import utils as history_utils
 from simple_history.models import HistoricalRecords
 
 from .engine.checks import word_diff
-from .engine.vocabulary import CLINICAL_FIELDS
+from .engine.vocabulary import CLINICAL_FIELDS, CLINICAL_MODEL_FIELDS
 from .models import EDITORIAL_MODELS, CatalogueRelease, DraftApproval
 
 EDITOR_ONLY_FIELDS = frozenset({"notes"})  # never shown to clinicians
@@ -295,6 +295,8 @@ def _remover(latest, marks, label, pk, now, current):
 
 RULE_MODELS = frozenset(
     {
+        "indications.drug",
+        "indications.drugname",
         "indications.renalrule",
         "indications.hepaticrule",
         "indications.conditionrule",
@@ -307,6 +309,9 @@ RULE_MODELS = frozenset(
 
 
 def _clinical(model, name: str, kind: str) -> str:
+    label = model._meta.label_lower
+    if (label, name) in CLINICAL_MODEL_FIELDS:
+        return CLINICAL_MODEL_FIELDS[(label, name)]
     if name in CLINICAL_FIELDS:
         return CLINICAL_FIELDS[name]
     if name == "is_published" or (kind != "changed" and model._meta.label_lower in RULE_MODELS):

@@ -702,6 +702,7 @@ def snapshot_changes(old: dict | None, new: dict) -> list[str]:
 
 CLINICAL_GROUPS = frozenset(
     {
+        "drugs",
         "indications",
         "labelled_limits",
         "regimens",
@@ -722,6 +723,8 @@ FIELD_WORDS = {
     "strength": "strength of evidence",
     "dose_effect": "effect on the dose",
     "verdict": "effect on the dose verdict",
+    "other_names": "brand names and synonyms",
+    "classes": "drug classes",
 }
 
 
@@ -754,12 +757,15 @@ def clinical_change_lines(old: dict | None, new: dict) -> list[str]:
         lines += [f"{label} added: {k}." for k in sorted(after.keys() - before.keys())]
         lines += [f"{label} removed: {k}." for k in sorted(before.keys() - after.keys())]
         for k in sorted(before.keys() & after.keys()):
-            for name in sorted(CLINICAL_FIELDS):
-                if name in after[k] and before[k].get(name) != after[k].get(name):
-                    lines.append(
-                        f"{label} {k}: {FIELD_WORDS.get(name, name.replace('_', ' '))}"
-                        f" {_words(before[k].get(name))} → {_words(after[k].get(name))}."
-                    )
+            for name in sorted(CLINICAL_FIELDS.keys() | {"other_names"}):
+                old_value, new_value = before[k].get(name), after[k].get(name)
+                if name not in after[k] or old_value == new_value:
+                    continue
+                words = FIELD_WORDS.get(name, name.replace("_", " "))
+                if max(len(_words(old_value)), len(_words(new_value))) > 60:
+                    lines.append(f"{label} {k}: {words} reworded.")
+                else:
+                    lines.append(f"{label} {k}: {words} {_words(old_value)} → {_words(new_value)}.")
     return lines
 
 

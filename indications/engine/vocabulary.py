@@ -265,8 +265,37 @@ CLINICAL_FIELDS = MappingProxyType(
         **dict.fromkeys(
             ("strength_of_evidence", "strength", "efficacy", "recommendation", "status"), "rating"
         ),
+        "dose_studied": "dose",
+        "dose_studied_min_mg_per_day": "dose",
+        "dose_studied_max_mg_per_day": "dose",
         "severity": "severity",
         "verdict": "verdict effect",
         "dose_effect": "verdict effect",
+        # What decides whether a rule fires for a patient, and which drugs it fires for.
+        **dict.fromkeys(
+            (
+                "band",
+                "child_pugh_class",
+                "condition",
+                "drug_class",
+                "also_requires_class",
+                "classes",
+                "components",
+                "flag_code",
+                "region",
+                "formulation",
+            ),
+            "when it applies",
+        ),
+        # What a flag or the dose box tells the clinician.
+        **dict.fromkeys(("title", "detail", "summary"), "flag wording"),
+    }
+)
+# Fields clinical only on some models: a drug's or brand name's spelling decides what is recognised.
+CLINICAL_MODEL_FIELDS = MappingProxyType(
+    {
+        ("indications.drug", "name"): "when it applies",
+        ("indications.drugname", "name"): "when it applies",
+        ("indications.drugname", "drug"): "when it applies",
     }
 )

@@ -574,3 +574,19 @@ def test_a_malformed_review_time_is_ignored_not_a_500(client, reviewer, reviewed
             "/catalogue/publish", {"draft_hash": "0" * 64, "reviewed_at": reviewed_at, button: "1"}
         )
         assert response.status_code == 400
+
+
+def test_what_decides_whether_a_flag_fires_is_a_clinical_change(reviewer, editor):
+    from indications.models import Drug, DrugClass
+
+    acetazolamide = Drug.objects.get(name="acetazolamide")
+    acetazolamide._history_user = editor
+    acetazolamide.classes.remove(DrugClass.objects.get(code="urine-alkaliniser"))
+    flag = StandardFlag.objects.filter(is_published=True).first()
+    save_as(flag, editor, detail=flag.detail + " Doses up to 40 mg/day are safe.")
+    changes = {(c.model, c.field): c for c in review_draft().changes}
+    assert changes[("indications.drug", "classes")].clinical == "when it applies"
+    assert changes[("indications.standardflag", "detail")].clinical == "flag wording"
+    release = publish(reviewer, "acetazolamide reclassified")
+    assert "Drug acetazolamide: drug classes" in " ".join(release.clinical_changes)
+    assert any(line.endswith("reworded.") for line in release.clinical_changes)
