@@ -336,6 +336,38 @@ def made_of_strengths(dose: int, strengths: list[int]) -> bool:
     return reachable[dose]
 
 
+# A dose written in words: "10 mg", "20 mg/day", "5 mg twice daily" (never "2 mg/mL" or "mg/kg").
+DOSE_IN_TEXT = re.compile(
+    r"(?<![\d.])(\d+(?:\.\d+)?)\s*mg\b(?!\s*/\s*(?:ml|kg|m2))"
+    r"(?P<per_day>\s*/\s*day|\s+per\s+day|\s+a\s+day)?"
+    r"(?:\s+(?P<times>once|twice|two\s+times|three\s+times)\s+(?:daily|a\s+day))?",
+    re.IGNORECASE,
+)
+TIMES_A_DAY = {"once": 1, "twice": 2, "two times": 2, "three times": 3}
+
+
+def text_dose_problems(text: str, what: str, maximum: int, labelled_maximum: int) -> list[str]:
+    """Doses written in a regimen, titration or dose-box text against the numbers they must obey:
+    a daily amount above the maximum, or a single dose above the labelled daily maximum."""
+    problems = []
+    for match in DOSE_IN_TEXT.finditer(text or ""):
+        amount = float(match.group(1))
+        times = match.group("times")
+        if match.group("per_day") or times:
+            daily = amount * TIMES_A_DAY[" ".join(times.lower().split())] if times else amount
+            if daily > maximum:
+                problems.append(
+                    f"{what} says “{match.group(0).strip()}” ({daily:g} mg/day), above its maximum"
+                    f" ({maximum} mg/day)."
+                )
+        elif amount > labelled_maximum:
+            problems.append(
+                f"{what} says “{match.group(0).strip()}”, above the labelled maximum"
+                f" ({labelled_maximum} mg/day)."
+            )
+    return problems
+
+
 def dose_limit_problems(snapshot: dict) -> list[str]:
     """Every dose a regimen or renal rule can give against what the labelling allows for its
     formulation (the catalogue's labelled limits): at most the labelled maximum, a start no higher
@@ -380,10 +412,19 @@ def dose_limit_problems(snapshot: dict) -> list[str]:
                 f"Regimen {label}: its immediate-release equivalent ({ir_equivalent} mg/day) is above the"
                 f" labelled immediate-release maximum ({ir_limit['max_mg_per_day']} mg/day)."
             )
+        for name in ("regimen", "titration"):
+            problems += text_dose_problems(
+                reg[name], f"Regimen {label}: the {name}", reg["max_mg_per_day"], limit["max_mg_per_day"]
+            )
         for rule in snapshot["renal_rules"]:
             if (rule["region"], rule["formulation"]) != (reg["region"], reg["formulation"]):
                 continue
             what = f"Renal rule {label} {rule['band']}"
+            maximum = rule["max_mg_per_day"] if rule["max_mg_per_day"] is not None else reg["max_mg_per_day"]
+            for name in ("regimen", "titration", "summary"):
+                problems += text_dose_problems(
+                    rule[name], f"{what}: the {name}", maximum, limit["max_mg_per_day"]
+                )
             check(rule["start_mg_per_day"], f"{what}: the start", limit)
             check(rule["max_mg_per_day"], f"{what}: the maximum", limit)
             start = rule["start_mg_per_day"] or reg["start_mg_per_day"]

@@ -6,7 +6,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from indications.engine.checks import clinical_change_lines, dose_limit_problems, made_of_strengths, word_diff
+from indications.engine.checks import (
+    clinical_change_lines,
+    dose_limit_problems,
+    made_of_strengths,
+    text_dose_problems,
+    word_diff,
+)
 
 from .universe import universe_snapshot
 
@@ -108,3 +114,30 @@ def test_word_diff_marks_only_the_changed_words():
         ("ins", "5"),
         ("same", "mg twice daily"),
     ]
+
+
+@pytest.mark.parametrize(
+    ("text", "maximum", "expected"),
+    [
+        ("20 mg twice daily", 10, "“20 mg twice daily” (40 mg/day), above its maximum (10 mg/day)"),
+        ("Week 4: up to 40 mg/day", 20, "“40 mg/day” (40 mg/day), above its maximum (20 mg/day)"),
+        ("28 mg twice daily", 28, "(56 mg/day), above its maximum (28 mg/day)"),
+        ("one 30 mg capsule", 28, "“30 mg”, above the labelled maximum (28 mg/day)"),
+    ],
+)
+def test_doses_written_in_words_are_checked_against_the_numbers(text, maximum, expected):
+    problems = text_dose_problems(text, "Renal rule US IR severe: the regimen", maximum, maximum)
+    assert any(expected in p for p in problems), problems
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "5 mg twice daily (10 mg/day)",
+        "Week 3: 5 mg and 10 mg as separate doses.",
+        "oral solution 2 mg/mL; 7 mg/day then 14 mg/day",
+        "No labelled dose",
+    ],
+)
+def test_doses_within_the_numbers_pass(text):
+    assert text_dose_problems(text, "x", 20, 20) == []
