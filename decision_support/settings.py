@@ -6,6 +6,8 @@ DJANGO_DEBUG          "1"/"true" for development (default off)
 DJANGO_ALLOWED_HOSTS  comma-separated host names (default: localhost names)
 DJANGO_HTTPS          "1" behind TLS: secure cookies, HSTS, redirect to https
 CATALOGUE_TWO_PERSON_RULE  "1" (default) or "0": may the only editor of a change publish it?
+CATALOGUE_SIGNING_KEY      key that signs releases (default: DJANGO_SECRET_KEY)
+CATALOGUE_SIGNING_KEY_FALLBACKS  comma-separated earlier keys, still accepted when verifying
 """
 
 import datetime
@@ -187,6 +189,18 @@ if env_flag("DJANGO_HTTPS"):
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
     SECURE_HSTS_SECONDS = 31536000
+
+# Releases are signed (HMAC) with a key kept outside the database, so that a release inserted or
+# rewritten in the database does not verify. Rotate by moving the old key to the fallbacks.
+CATALOGUE_SIGNING_KEY = os.environ.get("CATALOGUE_SIGNING_KEY") or SECRET_KEY
+CATALOGUE_SIGNING_KEY_FALLBACKS = [
+    k for k in os.environ.get("CATALOGUE_SIGNING_KEY_FALLBACKS", "").split(",") if k.strip()
+]
+# Publishing refuses a throw-away key (no DJANGO_SECRET_KEY outside debug): its releases would not
+# verify in the next process.
+CATALOGUE_SIGNING_KEY_STABLE = bool(
+    os.environ.get("CATALOGUE_SIGNING_KEY") or SECRET_KEY_FROM_ENVIRONMENT or DEBUG
+)
 
 # Editorial workflow: the reviewer who publishes may not be the only editor of the changes.
 CATALOGUE_TWO_PERSON_RULE = env_flag("CATALOGUE_TWO_PERSON_RULE", default=True)

@@ -26,7 +26,7 @@ from .models import (
     Study,
 )
 from .review import FieldChange, approvals_for, editorial_state, field_changes
-from .snapshot import build_snapshot, content_hash
+from .snapshot import build_snapshot, content_hash, sign_release
 
 
 class PublishRefused(Exception):
@@ -255,6 +255,11 @@ def _publish(*, user, change_summary: str, reviewed_hash: str | None, now) -> Ca
         problems.append("You do not have permission to publish releases.")
     if user is not None:
         problems += _stale(review, reviewed_hash)
+    if not settings.CATALOGUE_SIGNING_KEY_STABLE:
+        problems.append(
+            "Set DJANGO_SECRET_KEY (or CATALOGUE_SIGNING_KEY): releases are signed with it, and one signed"
+            " with this process's throw-away key would be refused by every other process."
+        )
     if review.unchanged:
         problems.append(f"Nothing has changed since release {latest.version}.")
     problems += review.problems
@@ -272,16 +277,18 @@ def _publish(*, user, change_summary: str, reviewed_hash: str | None, now) -> Ca
         raise PublishRefused(problems)
 
     number = latest.number + 1 if latest else 1
+    fields = {
+        "number": number,
+        "version": f"{timezone.localdate(now):%Y-%m-%d}.{number}",
+        "content_hash": content_hash(review.snapshot),
+        "published_by_id": user.pk if user else None,
+        "change_summary": change_summary.strip(),
+        "clinical_changes": review.clinical_lines,
+        # As the database will return it (JSON), so that the signature verifies when read back.
+        "editorial_state": json.loads(json.dumps(review.state)),
+    }
     return CatalogueRelease.objects.create(
-        number=number,
-        version=f"{timezone.localdate(now):%Y-%m-%d}.{number}",
-        snapshot=review.snapshot,
-        content_hash=content_hash(review.snapshot),
-        published_at=now,
-        published_by=user,
-        change_summary=change_summary.strip(),
-        clinical_changes=review.clinical_lines,
-        editorial_state=review.state,
+        **fields, snapshot=review.snapshot, published_at=now, signature=sign_release(fields)
     )
 
 

@@ -12,10 +12,12 @@ yet. Releases never change, so a loaded release never goes stale.
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 import threading
 from typing import Any
 
+from django.conf import settings
 from django.db.models import Prefetch
 
 from .engine.catalogue import Catalogue
@@ -307,17 +309,51 @@ class ReleaseIntegrityError(Exception):
     def __init__(self, version: str):
         super().__init__(
             f"Catalogue release {version} failed its integrity check: its stored content does not match"
-            " its content hash. It is not used; an administrator must investigate."
+            " its content hash, or the release its signature. It is not used; an administrator must"
+            " investigate."
         )
         self.version = version
 
 
+SIGNED_FIELDS = (
+    "number",
+    "version",
+    "content_hash",
+    "published_by_id",
+    "change_summary",
+    "clinical_changes",
+    "editorial_state",
+)
+
+
+def release_signature(fields: dict[str, Any], key: str) -> str:
+    """HMAC-SHA256 of what a release says, keyed outside the database."""
+    message = json.dumps([fields[name] for name in SIGNED_FIELDS], sort_keys=True, ensure_ascii=False)
+    return hmac.new(key.encode(), message.encode(), hashlib.sha256).hexdigest()
+
+
+def sign_release(fields: dict[str, Any]) -> str:
+    return release_signature(fields, settings.CATALOGUE_SIGNING_KEY)
+
+
+def _signature_ok(fields: dict[str, Any]) -> bool:
+    if not fields["signature"]:
+        # Published before releases were signed: trusted only while no signed release precedes it
+        # (a release inserted unsigned after the first signed one is refused).
+        return not CatalogueRelease.objects.filter(number__lt=fields["number"]).exclude(signature="").exists()
+    keys = [settings.CATALOGUE_SIGNING_KEY, *settings.CATALOGUE_SIGNING_KEY_FALLBACKS]
+    return any(hmac.compare_digest(release_signature(fields, key), fields["signature"]) for key in keys)
+
+
 def verified_snapshot(release_id: int, version: str, digest: str) -> dict[str, Any]:
-    """A release's snapshot as read from the database, refused unless it matches its content hash."""
-    snapshot = CatalogueRelease.objects.values_list("snapshot", flat=True).get(pk=release_id)
-    if content_hash(snapshot) != digest:
+    """A release's snapshot as read from the database, refused unless it matches its content hash and
+    the release its signature."""
+    fields = CatalogueRelease.objects.values("snapshot", "signature", *SIGNED_FIELDS).get(pk=release_id)
+    if content_hash(fields["snapshot"]) != digest or fields["content_hash"] != digest:
         raise ReleaseIntegrityError(version)
-    return snapshot
+    if not _signature_ok(fields):
+        raise ReleaseIntegrityError(version)
+    return fields["snapshot"]
 
 
 def catalogue_for_release(release_id: int, version: str, digest: str) -> Catalogue:

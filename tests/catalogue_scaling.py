@@ -5,12 +5,12 @@ import copy
 from django.utils import timezone
 
 from indications.models import CatalogueRelease
-from indications.snapshot import content_hash
+from indications.snapshot import content_hash, sign_release
 
 
 def tenfold_release(version: str = "tenfold") -> CatalogueRelease:
-    """Publish (directly, bypassing the checks) a copy of the latest release with every indication
-    and drug repeated ten times under new names."""
+    """Publish (directly, bypassing the checks; signed as the application signs) a copy of the latest
+    release with every indication and drug repeated ten times under new names."""
     latest = CatalogueRelease.objects.latest()
     snapshot = copy.deepcopy(latest.snapshot)
     base_indications, base_drugs = list(snapshot["indications"]), list(snapshot["drugs"])
@@ -22,11 +22,15 @@ def tenfold_release(version: str = "tenfold") -> CatalogueRelease:
         for drug in base_drugs:
             other_names = [f"{o} {n}" for o in drug["other_names"]]
             snapshot["drugs"].append({**drug, "name": f"{drug['name']} {n}", "other_names": other_names})
+    fields = {
+        "number": latest.number + 1,
+        "version": version,
+        "content_hash": content_hash(snapshot),
+        "published_by_id": None,
+        "change_summary": "ten times the seed catalogue",
+        "clinical_changes": [],
+        "editorial_state": None,
+    }
     return CatalogueRelease.objects.create(
-        number=latest.number + 1,
-        version=version,
-        snapshot=snapshot,
-        content_hash=content_hash(snapshot),
-        published_at=timezone.now(),
-        change_summary="ten times the seed catalogue",
+        **fields, snapshot=snapshot, published_at=timezone.now(), signature=sign_release(fields)
     )

@@ -590,3 +590,67 @@ def test_what_decides_whether_a_flag_fires_is_a_clinical_change(reviewer, editor
     release = publish(reviewer, "acetazolamide reclassified")
     assert "Drug acetazolamide: drug classes" in " ".join(release.clinical_changes)
     assert any(line.endswith("reworded.") for line in release.clinical_changes)
+
+
+def insert_release(**overrides) -> None:
+    """Someone with the database's INSERT rights (not the application) adds a release."""
+    latest = CatalogueRelease.objects.get()
+    snapshot = json.loads(json.dumps(latest.snapshot))
+    snapshot["regimens"][0]["max_mg_per_day"] = 40
+    row = {
+        "number": latest.number + 1,
+        "version": "forged.2",
+        "snapshot": json.dumps(snapshot),
+        "content_hash": content_hash(snapshot),
+        "published_at": latest.published_at,
+        "change_summary": "routine",
+        "clinical_changes": "[]",
+        "signature": "",
+        **overrides,
+    }
+    columns = ", ".join(row)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO indications_cataloguerelease ({columns}) VALUES ({', '.join(['%s'] * len(row))})",
+            list(row.values()),
+        )
+    snapshot_module._loaded.clear()
+
+
+@pytest.mark.parametrize("signature", ["", "0" * 64])
+def test_a_release_inserted_in_the_database_with_a_consistent_hash_is_refused(client, signature):
+    insert_release(signature=signature)
+    api = client.post("/api/v1/assess", json.dumps({"indications": ["ocd"]}), content_type="application/json")
+    assert api.status_code == 503 and api.json()["catalogue_version"] == "forged.2"
+    health = client.get("/healthz")
+    assert health.status_code == 503 and "forged.2" in health.json()["catalogue"]
+
+
+def test_a_release_rewritten_consistently_with_the_triggers_dropped_is_refused(client):
+    release = CatalogueRelease.objects.get()
+    altered = json.loads(json.dumps(release.snapshot))
+    altered["regimens"][0]["max_mg_per_day"] = 40
+    tamper(
+        "UPDATE indications_cataloguerelease SET snapshot = %s, content_hash = %s",
+        json.dumps(altered),
+        content_hash(altered),
+    )
+    assert client.get("/healthz").status_code == 503
+    assert client.post("/", {"region": "us", "formulation": "ir"}).status_code == 503
+
+
+def test_releases_verify_with_a_rotated_key_and_not_with_another(client, settings):
+    settings.CATALOGUE_SIGNING_KEY_FALLBACKS = [settings.CATALOGUE_SIGNING_KEY]
+    settings.CATALOGUE_SIGNING_KEY = "the-new-key"
+    snapshot_module._loaded.clear()
+    assert client.get("/healthz").status_code == 200
+    settings.CATALOGUE_SIGNING_KEY_FALLBACKS = []
+    snapshot_module._loaded.clear()
+    assert client.get("/healthz").status_code == 503
+
+
+def test_publishing_with_a_throw_away_signing_key_is_refused(settings, editor, reviewer):
+    settings.CATALOGUE_SIGNING_KEY_STABLE = False
+    save_as(Indication.objects.get(slug="ocd"), editor, evidence_summary="Changed.")
+    with pytest.raises(PublishRefused, match="Set DJANGO_SECRET_KEY"):
+        publish(reviewer)
