@@ -408,16 +408,8 @@ class LabelledLimitAdmin(CatalogueAdmin):
     autocomplete_fields = ("sources",)
 
 
-@admin.register(DraftApproval)
-class DraftApprovalAdmin(admin.ModelAdmin):
-    """Approvals are made on the publish page; here they can only be read."""
-
-    list_display = ("approved_by", "approved_at", "base_release")
-    readonly_fields = ("base_release", "approved_by", "approved_at", "draft_hash", "changes")
-    list_select_related = ("approved_by", "base_release")
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).defer("base_release__snapshot", "base_release__editorial_state")
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Records written by the application only: readable here, every write refused with 403."""
 
     def has_add_permission(self, request):
         return False
@@ -428,9 +420,26 @@ class DraftApprovalAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
+    def changelist_view(self, request, extra_context=None):
+        if request.method not in SAFE_METHODS:
+            raise PermissionDenied
+        return super().changelist_view(request, extra_context)
+
+
+@admin.register(DraftApproval)
+class DraftApprovalAdmin(ReadOnlyAdmin):
+    """Approvals are made on the publish page; here they can only be read."""
+
+    list_display = ("approved_by", "approved_at", "base_release")
+    readonly_fields = ("base_release", "approved_by", "approved_at", "draft_hash", "changes")
+    list_select_related = ("approved_by", "base_release")
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).defer("base_release__snapshot", "base_release__editorial_state")
+
 
 @admin.register(CatalogueRelease)
-class CatalogueReleaseAdmin(admin.ModelAdmin):
+class CatalogueReleaseAdmin(ReadOnlyAdmin):
     """Releases are immutable: readable here, published through the publish page."""
 
     list_display = ("version", "published_at", "published_by", "change_summary")
@@ -441,20 +450,12 @@ class CatalogueReleaseAdmin(admin.ModelAdmin):
         "published_by",
         "change_summary",
         "content_hash",
+        "signature",
         "contents",
     )
     exclude = ("snapshot", "editorial_state")
     search_fields = ("version", "change_summary")
     list_select_related = ("published_by",)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def get_queryset(self, request):
         return super().get_queryset(request).defer("snapshot", "editorial_state")

@@ -654,3 +654,15 @@ def test_publishing_with_a_throw_away_signing_key_is_refused(settings, editor, r
     save_as(Indication.objects.get(slug="ocd"), editor, evidence_summary="Changed.")
     with pytest.raises(PublishRefused, match="Set DJANGO_SECRET_KEY"):
         publish(reviewer)
+
+
+@pytest.mark.parametrize("model", ["cataloguerelease", "draftapproval"])
+def test_the_read_only_records_refuse_every_post(client, auditor, reviewer, model):
+    for user in (auditor, reviewer):
+        client.force_login(user)
+        response = client.post(
+            reverse(f"admin:indications_{model}_changelist"),
+            {"action": "delete_selected", "_selected_action": [1], "post": "yes"},
+        )
+        assert response.status_code == 403
+    assert CatalogueRelease.objects.count() == 1
