@@ -48,9 +48,12 @@ def record_changed_fields(sender, instance, history_instance, **kwargs):
     if history_instance.history_type == "-":
         history_instance.changed_fields = []
         return
-    before = instance.__dict__.pop(BEFORE_SAVE, None)
-    if history_instance.history_type == "+" or before is None:
+    if history_instance.history_type == "+":
         history_instance.changed_fields = [f.name for f in fields]
+        return
+    before = instance.__dict__.pop(BEFORE_SAVE, None)
+    if before is None:  # a record no save of ours preceded (e.g. the other side of a many-to-many)
+        history_instance.changed_fields = []
         return
     history_instance.changed_fields = [
         f.name for f in fields if before[f.attname] != getattr(instance, f.attname)

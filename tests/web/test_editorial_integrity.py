@@ -666,3 +666,15 @@ def test_the_read_only_records_refuse_every_post(client, auditor, reviewer, mode
         )
         assert response.status_code == 403
     assert CatalogueRelease.objects.count() == 1
+
+
+def test_a_source_attached_from_its_own_side_is_credited_to_no_one(reviewer, editor):
+    """source.indications.add(...) changes the indication's sources without a save of the indication,
+    and leaves a history record on the source that saved nothing: it credits no one with anything
+    (not even with a change written to the source earlier without a save)."""
+    Source.objects.filter(key="nice-ng97").update(label="NICE NG97, relabelled by a script")
+    source = Source.objects.get(key="nice-ng97")
+    source._history_user = editor
+    source.indications.add(Indication.objects.get(slug="ptsd"))
+    by_field = {(c.model, c.field): c.changed_by for c in review_draft().changes}
+    assert by_field == {("indications.indication", "sources"): "", ("indications.source", "label"): ""}
