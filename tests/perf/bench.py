@@ -154,6 +154,24 @@ def main() -> None:
         timed(pdf, 3)
         report("summary PDF (after warm-up)", timed(pdf, 25))
         print(f"queries per results request (seed): {queries(htmx)}; per API request: {queries(api)}")
+        health = lambda: client.get("/healthz")  # noqa: E731
+        report("GET /healthz (verifies the release's hash and signature)", timed(health, 200))
+
+        from django.contrib.auth.models import User
+
+        from indications.models import Indication
+
+        reviewer = User.objects.create_superuser("bench-reviewer", "bench@example.org", "a-long-password-123")
+        for ind in Indication.objects.all():
+            ind.evidence_summary += " Edited for the benchmark."
+            ind._history_user = reviewer
+            ind.save()
+        staff = Client()
+        staff.force_login(reviewer)
+        publish_page = lambda: staff.get("/catalogue/publish")  # noqa: E731
+        assert publish_page().status_code == 200
+        report("publish page, 11 changed fields (field-level review)", timed(publish_page, 20))
+        print(f"queries per publish page: {queries(publish_page)}")
 
         tenfold_release(version="bench-tenfold")
         first = queries(htmx)
