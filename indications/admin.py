@@ -8,6 +8,7 @@ from django import forms
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count
+from django.http import Http404
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from simple_history.admin import SimpleHistoryAdmin
@@ -65,9 +66,20 @@ class CatalogueAdmin(SimpleHistoryAdmin):
         self._require(request, self.has_delete_permission(request))
         return super().delete_view(request, object_id, extra_context)
 
+    def history_view(self, request, object_id, extra_context=None):
+        _whole_number(object_id)
+        return super().history_view(request, object_id, extra_context)
+
     def history_form_view(self, request, object_id, version_id, extra_context=None):
+        _whole_number(object_id, version_id)
         self._require(request, self.has_change_permission(request))
         return super().history_form_view(request, object_id, version_id, extra_context)
+
+
+def _whole_number(*values) -> None:
+    """History URLs name rows and versions by number: anything else is not found (not a 500)."""
+    if not all(str(v).isdigit() and str(v).isascii() for v in values):
+        raise Http404("No such record.")
 
 
 def flag_fieldset(*, required: bool, verdict: bool = True):

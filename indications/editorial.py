@@ -15,7 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from .models import CatalogueRelease
 from .services import PublishRefused, approve_draft, publish_release, review_draft
-from .snapshot import draft_catalogue
+from .snapshot import SIGNED_FIELDS, draft_catalogue, release_is_genuine
 from .views import assess_form, assessment_context
 
 
@@ -98,12 +98,17 @@ def publish(request):
 
 @require_GET
 def what_changed(request):
-    """For clinicians: each release with the reviewer's summary and the clinical changes it made."""
-    releases = (
+    """For clinicians: each release with the reviewer's summary and the clinical changes it made
+    (a release whose signature does not verify is named, its contents not shown)."""
+    releases = list(
         CatalogueRelease.objects.defer("snapshot", "editorial_state")
         .select_related("published_by")
         .order_by("-number")[:52]
     )
+    for release in releases:
+        release.genuine = release_is_genuine(
+            {name: getattr(release, name) for name in (*SIGNED_FIELDS, "signature")}
+        )
     return render(request, "indications/what_changed.html", {"releases": releases})
 
 

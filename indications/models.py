@@ -922,13 +922,14 @@ class CatalogueRelease(models.Model):
             " compared with, field by field (empty for releases published before field-level review)."
         ),
     )
+    editorial_state_hash = models.CharField(max_length=64, blank=True, editable=False)
     signature = models.CharField(
         max_length=64,
         blank=True,
         editable=False,
         help_text=(
             "HMAC of the release (number, version, content hash, publisher, summary, clinical changes,"
-            " editorial state) with a key kept outside the database: a release written or rewritten in"
+            " editorial state hash) with a key kept outside the database: a release written or rewritten in"
             " the database by anyone but the application does not verify."
         ),
     )

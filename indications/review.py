@@ -18,6 +18,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import Max
 from django.urls import NoReverseMatch, reverse
 from simple_history import utils as history_utils
@@ -176,7 +177,7 @@ def _display(value: Any) -> str:
 
 def _labels(model, name: str, value: Any, names: dict) -> Any:
     """A value as an editor reads it: choices by their label, related rows by their name."""
-    if value is None:
+    if value is None or not name:
         return None
     f = model._meta.get_field(name)
     if f.many_to_many:
@@ -212,22 +213,55 @@ def field_changes(baseline: dict, current: dict, approvals=()) -> list[FieldChan
     """Every field that differs between the baseline (the release) and now.
 
     A row clinicians saw in the release, or will see now, is compared as released: its released
-    values against its values now, or against nothing when it was not released (a row published or
-    whose parent is published for the first time shows every field, however long ago it was edited).
-    Rows unpublished before and after are compared too, marked as not seen by clinicians. Each field is
-    credited to the newest save that changed it and set its current value (for a row already released,
-    a save after the release); a removal to the deletion or the unpublishing; anything else to no one.
+    values against its values now, or against nothing when it was not released (a row published, or
+    whose parent is published, for the first time shows every field, empty ones included, however
+    long ago it was edited). Rows unpublished before and after are compared too, marked as not seen by
+    clinicians; a draft row deleted under a parent clinicians will now see is listed as removed.
+
+    Each field is credited to the newest save that changed it and set its current value (for a row
+    already released, a save after the release); a removal to what took the row away since the
+    release (its deletion, unpublishing, a move to another parent, or its parent's removal); anything
+    else, or a removal with several authors, to no one.
     """
     marks = baseline.get(MARKS, {})
     names = _related_names(baseline, current)
     latest = {model._meta.label_lower: _latest_changes(model) for model in EDITORIAL_MODELS}
-    approved = {}
+    approved: dict[str, list] = {}
     for approval in approvals:
         for item in approval.changes:
             approved.setdefault(item, []).append(approval)
     changes: list[FieldChange] = []
+
+    def add(model, pk, name, before, after, kind, visible, record, row):
+        label = model._meta.label_lower
+        field_label = str(model._meta.get_field(name).verbose_name) if name else "the whole record"
+        change = FieldChange(
+            model=label,
+            model_name=str(model._meta.verbose_name),
+            pk=pk,
+            record=row.get("__str__", f"#{pk}"),
+            field=name,
+            field_label=field_label,
+            before=_labels(model, name, before, names) if name else None,
+            after=_labels(model, name, after, names) if name else None,
+            kind=kind,
+            clinical=_clinical(model, name, kind),
+            visible=visible and name not in EDITOR_ONLY_FIELDS,
+            identity=identity(label, pk, name, [kind, before, after]),
+            history_url=_history_url(model, pk),
+        )
+        if record is not None:
+            change.changed_by_id = record.history_user_id
+            change.changed_by = record.history_user.get_username() if record.history_user else ""
+            change.changed_at = record.history_date
+        for approval in approved.get(change.identity, ()):
+            change.approver_ids.append(approval.approved_by_id)
+            change.approved_by.append(approval.approved_by.get_username())
+        changes.append(change)
+
     for model in EDITORIAL_MODELS:
         label = model._meta.label_lower
+        mark = marks.get(label, 0)
         concrete, m2m = _fields(model)
         known = {f.name for f in (*concrete, *m2m)}  # a field a later migration removed is ignored
         before_rows, after_rows = baseline.get(label, {}), current.get(label, {})
@@ -240,61 +274,88 @@ def field_changes(baseline: dict, current: dict, approvals=()) -> list[FieldChan
                 continue
             kind = "added" if before is None else "removed" if after is None else "changed"
             fields = {n for n in _changed(before, after) if n in known}
-            if kind != "changed":  # a new or removed row: its empty fields say nothing
-                fields = {n for n in fields if (before or after).get(n) not in (None, "", [])}
+            if kind == "added":  # every field of a row released for the first time, empty ones too
+                fields = known & set(after)
+            elif kind == "removed":
+                fields = {n for n in fields if before.get(n) not in (None, "", [])}
+            remover = _remover(latest, marks, baseline, current, label, pk) if kind == "removed" else None
             for name in sorted(fields):
                 if kind == "removed":
-                    record = _remover(latest, marks, label, pk, now, current)
+                    record = remover
                 else:
                     record, value = latest[label].get((pk, name), (None, None))
                     if record is not None and (
-                        value != after.get(name) or (was and record.history_id <= marks.get(label, 0))
+                        value != after.get(name) or (was and record.history_id <= mark)
                     ):
                         record = None  # no recorded save explains the current value
-                f = model._meta.get_field(name)
-                change = FieldChange(
-                    model=label,
-                    model_name=str(model._meta.verbose_name),
-                    pk=pk,
-                    record=(after or before)["__str__"],
-                    field=name,
-                    field_label=str(f.verbose_name),
-                    before=_labels(model, name, (before or {}).get(name), names),
-                    after=_labels(model, name, (after or {}).get(name), names),
-                    kind=kind,
-                    clinical=_clinical(model, name, kind),
-                    visible=visible and name not in EDITOR_ONLY_FIELDS,
-                    identity=identity(label, pk, name, (after or {}).get(name)),
-                    history_url=_history_url(model, pk),
+                row = after or before
+                add(
+                    model,
+                    pk,
+                    name,
+                    (before or {}).get(name),
+                    (after or {}).get(name),
+                    kind,
+                    visible,
+                    record,
+                    row,
                 )
-                if record is not None:
-                    change.changed_by_id = record.history_user_id
-                    change.changed_by = record.history_user.get_username() if record.history_user else ""
-                    change.changed_at = record.history_date
-                for approval in approved.get(change.identity, ()):
-                    change.approver_ids.append(approval.approved_by_id)
-                    change.approved_by.append(approval.approved_by.get_username())
-                changes.append(change)
+        # Draft rows deleted since the release under a parent clinicians will now see.
+        if label in PARENTS:
+            fk, parent_label = PARENTS[label]
+            for (pk, name), (record, _value) in latest[label].items():
+                if name or record.history_id <= mark or pk in before_rows or pk in after_rows:
+                    continue
+                parent_pk = str(getattr(record, f"{fk}_id"))
+                if released(current, parent_label, current.get(parent_label, {}).get(parent_pk)):
+                    add(model, pk, "", None, None, "removed", True, record, {"__str__": _describe(record)})
     return changes
 
 
-def _remover(latest, marks, label, pk, now, current):
-    """Who took a released row away since the release: its deletion, its unpublishing, or its
-    parent's unpublishing (None when no recorded save did)."""
+def _describe(record) -> str:
+    try:
+        return str(record.instance)
+    except ObjectDoesNotExist:  # it names a row deleted too
+        return f"#{record.id}"
+
+
+def _remover(latest, marks, baseline, current, label, pk):
+    """What took a released row away since the release: its deletion, its unpublishing, its move to
+    another parent, or the removal of the parent it was released under. None when no recorded save
+    explains it, or when several people's saves did."""
+
+    def after_mark(record, model_label):
+        return record if record is not None and record.history_id > marks.get(model_label, 0) else None
+
+    base, now = baseline[label][pk], current.get(label, {}).get(pk)
     if now is None:
-        record = latest[label].get((pk, ""), (None, None))[0]
-    elif not now.get("is_published", True):
+        return after_mark(latest[label].get((pk, ""), (None, None))[0], label)
+    causes = []
+    if not now.get("is_published", True):
         record, value = latest[label].get((pk, "is_published"), (None, None))
-        record = record if value is False else None
-    else:
+        causes.append(after_mark(record, label) if value is False else None)
+    if label in PARENTS:
         fk, parent_label = PARENTS[label]
-        parent_pk = str(now.get(fk))
-        return _remover(latest, marks, parent_label, parent_pk, current[parent_label].get(parent_pk), current)
-    return record if record is not None and record.history_id > marks.get(label, 0) else None
+        if now.get(fk) != base.get(fk):  # moved to another parent
+            record, value = latest[label].get((pk, fk), (None, None))
+            causes.append(after_mark(record, label) if value == now.get(fk) else None)
+        parent_pk = str(base.get(fk))
+        if not released(current, parent_label, current.get(parent_label, {}).get(parent_pk)):
+            causes.append(_remover(latest, marks, baseline, current, parent_label, parent_pk))
+    if not causes or None in causes or len({c.history_user_id for c in causes}) > 1:
+        return None
+    return max(causes, key=lambda c: c.history_id)
 
 
-RULE_MODELS = frozenset(
+# Models whose rows, added or removed, change what clinicians are told.
+ROW_MODELS = frozenset(
     {
+        "indications.indication",
+        "indications.study",
+        "indications.caveat",
+        "indications.guideline",
+        "indications.evidencegap",
+        "indications.safetynote",
         "indications.drug",
         "indications.drugname",
         "indications.renalrule",
@@ -314,7 +375,7 @@ def _clinical(model, name: str, kind: str) -> str:
         return CLINICAL_MODEL_FIELDS[(label, name)]
     if name in CLINICAL_FIELDS:
         return CLINICAL_FIELDS[name]
-    if name == "is_published" or (kind != "changed" and model._meta.label_lower in RULE_MODELS):
+    if name == "is_published" or (kind != "changed" and model._meta.label_lower in ROW_MODELS):
         return "publication"
     return ""
 

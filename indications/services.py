@@ -26,7 +26,7 @@ from .models import (
     Study,
 )
 from .review import FieldChange, approvals_for, editorial_state, field_changes
-from .snapshot import build_snapshot, content_hash, sign_release
+from .snapshot import build_snapshot, content_hash, sign_release, verified_baseline
 
 
 class PublishRefused(Exception):
@@ -165,15 +165,13 @@ def review_draft() -> DraftReview:
 
 def _review_draft() -> DraftReview:
     latest = CatalogueRelease.objects.order_by("-number").first()
+    # A release that fails its integrity check is never a baseline: raises ReleaseIntegrityError.
+    baseline = verified_baseline(latest) if latest else {}
     snapshot = build_snapshot()
     digest = content_hash(snapshot)
     state = editorial_state()
-    baseline_known = latest is None or latest.editorial_state is not None
-    changes = (
-        field_changes(latest.editorial_state if latest else {}, state, approvals_for(latest))
-        if baseline_known
-        else []
-    )
+    baseline_known = baseline is not None
+    changes = field_changes(baseline, state, approvals_for(latest)) if baseline_known else []
     return DraftReview(
         latest=latest,
         snapshot=snapshot,
@@ -284,11 +282,14 @@ def _publish(*, user, change_summary: str, reviewed_hash: str | None, now) -> Ca
         "published_by_id": user.pk if user else None,
         "change_summary": change_summary.strip(),
         "clinical_changes": review.clinical_lines,
-        # As the database will return it (JSON), so that the signature verifies when read back.
-        "editorial_state": json.loads(json.dumps(review.state)),
+        "editorial_state_hash": content_hash(review.state),
     }
     return CatalogueRelease.objects.create(
-        **fields, snapshot=review.snapshot, published_at=now, signature=sign_release(fields)
+        **fields,
+        snapshot=review.snapshot,
+        editorial_state=review.state,
+        published_at=now,
+        signature=sign_release(fields),
     )
 
 

@@ -322,7 +322,7 @@ SIGNED_FIELDS = (
     "published_by_id",
     "change_summary",
     "clinical_changes",
-    "editorial_state",
+    "editorial_state_hash",
 )
 
 
@@ -343,6 +343,21 @@ def _signature_ok(fields: dict[str, Any]) -> bool:
         return not CatalogueRelease.objects.filter(number__lt=fields["number"]).exclude(signature="").exists()
     keys = [settings.CATALOGUE_SIGNING_KEY, *settings.CATALOGUE_SIGNING_KEY_FALLBACKS]
     return any(hmac.compare_digest(release_signature(fields, key), fields["signature"]) for key in keys)
+
+
+def release_is_genuine(fields: dict[str, Any]) -> bool:
+    """Whether a release's signed fields (``SIGNED_FIELDS`` and ``signature``) verify."""
+    return _signature_ok(fields)
+
+
+def verified_baseline(release: CatalogueRelease) -> dict[str, Any] | None:
+    """The editorial state a release stores, once the release and that state are verified (the
+    baseline of the next review must be what was really published)."""
+    verified_snapshot(release.pk, release.version, release.content_hash)
+    state = release.editorial_state
+    if state is not None and content_hash(state) != release.editorial_state_hash:
+        raise ReleaseIntegrityError(release.version)
+    return state
 
 
 def verified_snapshot(release_id: int, version: str, digest: str) -> dict[str, Any]:

@@ -29,7 +29,7 @@ def tenfold_release(version: str = "tenfold") -> CatalogueRelease:
         "published_by_id": None,
         "change_summary": "ten times the seed catalogue",
         "clinical_changes": [],
-        "editorial_state": None,
+        "editorial_state_hash": "",
     }
     return CatalogueRelease.objects.create(
         **fields, snapshot=snapshot, published_at=timezone.now(), signature=sign_release(fields)

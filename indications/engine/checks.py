@@ -336,25 +336,40 @@ def made_of_strengths(dose: int, strengths: list[int]) -> bool:
     return reachable[dose]
 
 
-# A dose written in words: "10 mg", "20 mg/day", "5 mg twice daily" (never "2 mg/mL" or "mg/kg").
+# A dose written in a text: "10 mg", "2 x 10 mg", "20 mg/day", "5 mg twice daily", "10 mg BID",
+# "10 mg every 12 hours" (never "2 mg/mL" or "mg/kg"). The frequency words give the doses a day.
+_PER_DAY = {
+    1: r"/\s*(?:day|d|24\s*h(?:ours?)?)\b|per\s+day|a\s+day|daily|once(?:[\s-]+a)?[\s-]+day|once[\s-]+daily"
+    r"|q\.?\s*d\.?|o\.?\s*d\.?|every\s+24\s+hours?|q24h|nocte|mane|at\s+night|in\s+the\s+morning",
+    2: r"twice(?:[\s-]+a)?[\s-]+day|twice[\s-]+daily|two\s+times(?:\s+a)?[\s-]+day|two\s+times\s+daily"
+    r"|b\.?\s*i\.?\s*d\.?|b\.?\s*d\.?|every\s+12\s+hours?|q12h",
+    3: r"three\s+times(?:\s+a)?[\s-]+day|three\s+times\s+daily|t\.?\s*i\.?\s*d\.?|t\.?\s*d\.?\s*s\.?"
+    r"|every\s+8\s+hours?|q8h",
+    4: r"four\s+times(?:\s+a)?[\s-]+day|four\s+times\s+daily|q\.?\s*i\.?\s*d\.?|every\s+6\s+hours?|q6h",
+}
 DOSE_IN_TEXT = re.compile(
-    r"(?<![\d.])(\d+(?:\.\d+)?)\s*mg\b(?!\s*/\s*(?:ml|kg|m2))"
-    r"(?P<per_day>\s*/\s*day|\s+per\s+day|\s+a\s+day)?"
-    r"(?:\s+(?P<times>once|twice|two\s+times|three\s+times)\s+(?:daily|a\s+day))?",
+    r"(?:(?P<count>\d+)\s*[x×]\s*)?(?<![\d.])(?P<amount>\d+(?:\.\d+)?)\s*(?:mgs?|milligrams?)\b"
+    r"(?!\s*/\s*(?:ml|kg|m2)\b)"
+    r"(?:[\s,;-]*(?:" + "|".join(f"(?P<f{n}>{p})" for n, p in _PER_DAY.items()) + r"))?",
     re.IGNORECASE,
 )
-TIMES_A_DAY = {"once": 1, "twice": 2, "two times": 2, "three times": 3}
+NUMBER_WORDS = re.compile(
+    r"\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fourteen|fifteen|twenty|"
+    r"twenty[\s-]+\w+|thirty|forty|fifty|sixty)[\s-]+(?:mgs?|milligrams?)\b",
+    re.IGNORECASE,
+)
 
 
 def text_dose_problems(text: str, what: str, maximum: int, labelled_maximum: int) -> list[str]:
-    """Doses written in a regimen, titration or dose-box text against the numbers they must obey:
-    a daily amount above the maximum, or a single dose above the labelled daily maximum."""
+    """Doses written in a text against the numbers they must obey: a daily amount above the maximum,
+    a single dose above the labelled daily maximum, a dose in words (written in digits, it can be
+    checked)."""
     problems = []
     for match in DOSE_IN_TEXT.finditer(text or ""):
-        amount = float(match.group(1))
-        times = match.group("times")
-        if match.group("per_day") or times:
-            daily = amount * TIMES_A_DAY[" ".join(times.lower().split())] if times else amount
+        amount = float(match.group("amount")) * int(match.group("count") or 1)
+        times = next((n for n in _PER_DAY if match.group(f"f{n}")), None)
+        if times is not None:
+            daily = amount * times
             if daily > maximum:
                 problems.append(
                     f"{what} says “{match.group(0).strip()}” ({daily:g} mg/day), above its maximum"
@@ -365,6 +380,8 @@ def text_dose_problems(text: str, what: str, maximum: int, labelled_maximum: int
                 f"{what} says “{match.group(0).strip()}”, above the labelled maximum"
                 f" ({labelled_maximum} mg/day)."
             )
+    for match in NUMBER_WORDS.finditer(text or ""):
+        problems.append(f"{what} says “{match.group(0)}”: write doses in digits so that they can be checked.")
     return problems
 
 
@@ -421,10 +438,12 @@ def dose_limit_problems(snapshot: dict) -> list[str]:
                 continue
             what = f"Renal rule {label} {rule['band']}"
             maximum = rule["max_mg_per_day"] if rule["max_mg_per_day"] is not None else reg["max_mg_per_day"]
+            # The dose box shows the rule's own text, or the regimen's where the rule has none.
             for name in ("regimen", "titration", "summary"):
-                problems += text_dose_problems(
-                    rule[name], f"{what}: the {name}", maximum, limit["max_mg_per_day"]
+                text = rule[name] or (
+                    reg[name] if name != "summary" and rule["dose_effect"] != "none" else ""
                 )
+                problems += text_dose_problems(text, f"{what}: the {name}", maximum, limit["max_mg_per_day"])
             check(rule["start_mg_per_day"], f"{what}: the start", limit)
             check(rule["max_mg_per_day"], f"{what}: the maximum", limit)
             start = rule["start_mg_per_day"] or reg["start_mg_per_day"]
@@ -433,6 +452,32 @@ def dose_limit_problems(snapshot: dict) -> list[str]:
                     f"{what}: the start ({start} mg/day) is above its maximum"
                     f" ({rule['max_mg_per_day']} mg/day)."
                 )
+    # Texts beside the dose box and in the flags: no daily dose above the highest labelled maximum.
+    highest = max((lim["max_mg_per_day"] for lim in limits.values()), default=0)
+    if highest:
+        texts = [
+            (
+                f"Hepatic rule {r['region'].upper()} Child-Pugh {r['child_pugh_class']}: the summary",
+                r["summary"],
+            )
+            for r in snapshot["hepatic_rules"]
+        ]
+        texts += [(f"Safety note {n['key']}", n["text"]) for n in snapshot.get("safety_notes", [])]
+        for group in (
+            "renal_rules",
+            "hepatic_rules",
+            "condition_rules",
+            "interaction_rules",
+            "standard_flags",
+        ):
+            for rule in snapshot[group]:
+                if rule["flag"]:
+                    flag = rule["flag"]
+                    texts += [
+                        (f"Flag {flag['code']}: the {part}", flag[part]) for part in ("title", "detail")
+                    ]
+        for what, text in texts:
+            problems += text_dose_problems(text, what, highest, highest)
     return problems
 
 
@@ -717,6 +762,7 @@ SNAPSHOT_KEYS = {
         lambda x: " + ".join(filter(None, (x["drug_class"], x["also_requires_class"]))) + f" ({x['region']})",
     ),
     "standard_flags": ("Flag text", lambda x: f"{x['flag']['code']} ({x['region']})"),
+    "safety_notes": ("Safety note", lambda x: x["key"]),
     "drug_classes": ("Drug class", lambda x: x["code"]),
     "conditions": ("Condition", lambda x: x["slug"]),
     "drugs": ("Drug", lambda x: x["name"]),
@@ -743,6 +789,7 @@ def snapshot_changes(old: dict | None, new: dict) -> list[str]:
 
 CLINICAL_GROUPS = frozenset(
     {
+        "safety_notes",
         "drugs",
         "indications",
         "labelled_limits",
@@ -786,6 +833,27 @@ def _words(value) -> str:
     return str(value)
 
 
+def _evidence_lines(slug: str, before: dict, after: dict) -> list[str]:
+    """An indication's studies, guideline positions and caveats added, removed or changed."""
+    lines: list[str] = []
+    parts = (
+        ("study", "studies", lambda x: x["key"], "result"),
+        ("guideline", "guidelines", lambda x: f"{x['body']} {x['title']}", "position"),
+        ("caveat", "caveats", lambda x: x["text"], None),
+    )
+    for what, group, key, field in parts:
+        old = {key(x): x for x in before.get(group, [])}
+        new = {key(x): x for x in after.get(group, [])}
+        label = (lambda k: "a caveat") if what == "caveat" else (lambda k, what=what: f"{what} {k}")
+        lines += [f"Indication {slug}: {label(k)} added." for k in sorted(new.keys() - old.keys())]
+        lines += [f"Indication {slug}: {label(k)} removed." for k in sorted(old.keys() - new.keys())]
+        if field:
+            for k in sorted(old.keys() & new.keys()):
+                if old[k][field] != new[k][field]:
+                    lines.append(f"Indication {slug}: {what} {k} {field} {old[k][field]} → {new[k][field]}.")
+    return lines
+
+
 def clinical_change_lines(old: dict | None, new: dict) -> list[str]:
     """What changed for clinicians between two releases, one line each: doses, ratings, flag
     severities and effects on the verdict, and rules, limits or indications added or removed."""
@@ -798,7 +866,9 @@ def clinical_change_lines(old: dict | None, new: dict) -> list[str]:
         lines += [f"{label} added: {k}." for k in sorted(after.keys() - before.keys())]
         lines += [f"{label} removed: {k}." for k in sorted(before.keys() - after.keys())]
         for k in sorted(before.keys() & after.keys()):
-            for name in sorted(CLINICAL_FIELDS.keys() | {"other_names"}):
+            if group == "indications":
+                lines += _evidence_lines(k, before[k], after[k])
+            for name in sorted(CLINICAL_FIELDS.keys() | {"other_names", "text"}):
                 old_value, new_value = before[k].get(name), after[k].get(name)
                 if name not in after[k] or old_value == new_value:
                     continue

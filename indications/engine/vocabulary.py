@@ -289,6 +289,9 @@ CLINICAL_FIELDS = MappingProxyType(
         ),
         # What a flag or the dose box tells the clinician.
         **dict.fromkeys(("title", "detail", "summary"), "flag wording"),
+        # What a study found and what a guideline says (and which indication a study or caveat is of).
+        **dict.fromkeys(("result", "position"), "evidence"),
+        "indication": "when it applies",
     }
 )
 # Fields clinical only on some models: a drug's or brand name's spelling decides what is recognised.
@@ -297,5 +300,7 @@ CLINICAL_MODEL_FIELDS = MappingProxyType(
         ("indications.drug", "name"): "when it applies",
         ("indications.drugname", "name"): "when it applies",
         ("indications.drugname", "drug"): "when it applies",
+        ("indications.caveat", "text"): "caveat wording",
+        ("indications.safetynote", "text"): "safety wording",
     }
 )

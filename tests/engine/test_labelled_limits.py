@@ -141,3 +141,32 @@ def test_doses_written_in_words_are_checked_against_the_numbers(text, maximum, e
 )
 def test_doses_within_the_numbers_pass(text):
     assert text_dose_problems(text, "x", 20, 20) == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "20 mg daily",
+        "10 mg BID",
+        "10 mg bd",
+        "10 mg b.i.d.",
+        "10 mg twice-daily",
+        "10 mg, twice daily",
+        "10 mg every 12 hours",
+        "20 mg qd",
+        "20 mg/d",
+        "20 mg/24 h",
+        "20 mgs/day",
+        "20 milligrams per day",
+        "2 x 10 mg twice daily",
+        "8 mg tds",
+    ],
+)
+def test_doses_written_every_way_a_prescriber_writes_them_are_read(text):
+    """The second attack review's list: each is more than 10 mg/day."""
+    assert text_dose_problems(text, "Renal rule US IR severe: the regimen", 10, 20), text
+
+
+def test_a_dose_in_words_is_refused_so_that_it_can_be_checked():
+    [problem] = text_dose_problems("twenty mg/day", "x", 20, 20)
+    assert "write doses in digits" in problem

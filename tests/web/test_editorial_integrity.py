@@ -27,7 +27,7 @@ from indications.models import (
     StandardFlag,
 )
 from indications.services import PublishRefused, approve_draft, publish_release, review_draft
-from indications.snapshot import build_snapshot, content_hash
+from indications.snapshot import ReleaseIntegrityError, build_snapshot, content_hash
 from tests.conftest import seed_database
 
 pytestmark = pytest.mark.django_db
@@ -433,19 +433,18 @@ def test_two_reviewers_publishing_at_once_give_one_release_and_one_refusal():
 def test_a_release_from_before_field_level_review_needs_a_second_reviewer_for_the_whole_draft(
     client, editor, reviewer, reviewer2
 ):
-    """A release published by an earlier version has no editorial state to compare fields with."""
-    latest = CatalogueRelease.objects.get()
-    legacy = CatalogueRelease.objects.create(
-        number=2,
-        version="legacy.2",
-        snapshot=latest.snapshot,
-        content_hash=latest.content_hash,
-        published_at=latest.published_at,
-        change_summary="published before field-level review",
-    )
-    save_as(Indication.objects.get(slug="ocd"), editor, evidence_summary="Edited after the legacy release.")
+    """A database upgraded from an earlier version: its release has no editorial state to compare
+    fields with, and no signature (it was published before releases were signed)."""
+    with release_guards_lifted(connection), connection.cursor() as cursor:  # as the earlier version left it
+        cursor.execute(
+            "UPDATE indications_cataloguerelease SET editorial_state = NULL, editorial_state_hash = '',"
+            " signature = ''"
+        )
+    snapshot_module._loaded.clear()
+    assert client.get("/healthz").status_code == 200  # an unsigned release no signed one precedes
+    save_as(Indication.objects.get(slug="ocd"), editor, evidence_summary="Edited after the upgrade.")
     review = review_draft()
-    assert review.latest == legacy and not review.baseline_known
+    assert not review.baseline_known
     client.force_login(reviewer)
     page = client.get("/catalogue/publish").content.decode()
     assert "before field-level review" in page and "Indication changed: ocd (evidence_summary)" in page
@@ -453,7 +452,7 @@ def test_a_release_from_before_field_level_review_needs_a_second_reviewer_for_th
         publish(reviewer)
     approve_draft(user=reviewer2, reviewed_hash=review_draft().draft_hash)
     release = publish(reviewer)
-    assert release.number == 3 and release.editorial_state is not None
+    assert release.number == 2 and release.editorial_state is not None and release.signature
 
 
 def test_admin_refuses_a_dose_above_the_label_beside_the_field(client, editor):
@@ -583,7 +582,7 @@ def test_what_decides_whether_a_flag_fires_is_a_clinical_change(reviewer, editor
     acetazolamide._history_user = editor
     acetazolamide.classes.remove(DrugClass.objects.get(code="urine-alkaliniser"))
     flag = StandardFlag.objects.filter(is_published=True).first()
-    save_as(flag, editor, detail=flag.detail + " Doses up to 40 mg/day are safe.")
+    save_as(flag, editor, detail=flag.detail + " Check the pulse before each increase.")
     changes = {(c.model, c.field): c for c in review_draft().changes}
     assert changes[("indications.drug", "classes")].clinical == "when it applies"
     assert changes[("indications.standardflag", "detail")].clinical == "flag wording"
@@ -605,6 +604,7 @@ def insert_release(**overrides) -> None:
         "published_at": latest.published_at,
         "change_summary": "routine",
         "clinical_changes": "[]",
+        "editorial_state_hash": "",
         "signature": "",
         **overrides,
     }
@@ -678,3 +678,63 @@ def test_a_source_attached_from_its_own_side_is_credited_to_no_one(reviewer, edi
     source.indications.add(Indication.objects.get(slug="ptsd"))
     by_field = {(c.model, c.field): c.changed_by for c in review_draft().changes}
     assert by_field == {("indications.indication", "sources"): "", ("indications.source", "label"): ""}
+
+
+@pytest.mark.parametrize("path", ["abc/history/", "1/history/abc/", "abc/history/1/", "１/history/"])
+def test_history_urls_with_a_non_number_are_not_found(client, auditor, path):
+    client.force_login(auditor)
+    assert client.get(f"/admin/indications/indication/{path}").status_code == 404
+
+
+def test_a_release_that_fails_verification_is_never_a_review_baseline(client, editor, reviewer):
+    """A forged release (inserted with a consistent hash but no valid signature) must not become
+    the baseline a genuine release is compared with, which would launder its changes."""
+    insert_release(signature="forged")
+    save_as(Indication.objects.get(slug="ocd"), editor, evidence_summary="A typo fixed.")
+    client.force_login(reviewer)
+    page = client.get("/catalogue/publish")
+    assert page.status_code == 503 and "forged.2" in page.content.decode()
+    with pytest.raises(ReleaseIntegrityError):
+        publish(reviewer)
+    notes = client.get("/changes").content.decode()
+    assert "forged.2" in notes and "failed its integrity check" in notes and "routine" not in notes
+
+
+def test_the_draft_review_lists_what_a_second_attack_review_hid(reviewer, editor):
+    """Emptied fields of a new row, and a released study moved under an unpublished draft, are the
+    reviewer's, not the editor's."""
+    from indications.models import Drug, DrugClass, Study
+
+    drug = Drug(name="lanicemine", is_published=True)
+    drug._history_user = editor
+    drug.save()
+    drug.classes.add(DrugClass.objects.get(code="nmda-antagonist"))
+    drug._history_user = reviewer
+    drug.classes.clear()
+    draft = Indication.objects.get(slug="ocd")
+    draft.pk = None
+    draft.slug, draft.name, draft.is_published = "ocd-children", "OCD in children", False
+    draft._history_user = editor
+    draft.save()
+    study = Study.objects.filter(indication__slug="ocd", is_published=True).first()
+    save_as(study, reviewer, indication=draft)
+    changes = review_draft().changes
+    classes = next(c for c in changes if c.model == "indications.drug" and c.field == "classes")
+    assert classes.changed_by == "rita-reviewer" and classes.after == []
+    moved = [c for c in changes if c.model == "indications.study" and c.pk == str(study.pk)]
+    assert moved and {c.changed_by for c in moved} == {"rita-reviewer"} and moved[0].clinical
+    with pytest.raises(PublishRefused, match="Two-person rule"):
+        publish(reviewer)
+
+
+def test_an_approval_of_a_removal_does_not_cover_a_later_emptied_field(reviewer, reviewer2, editor):
+    from indications.models import InteractionRule
+
+    rule = InteractionRule.objects.filter(is_published=True, also_requires_class__isnull=False).first()
+    save_as(rule, editor, is_published=False)
+    approve_draft(user=reviewer2, reviewed_hash=review_draft().draft_hash)
+    save_as(InteractionRule.objects.get(pk=rule.pk), reviewer, is_published=True, also_requires_class=None)
+    emptied = next(c for c in review_draft().changes if c.field == "also_requires_class")
+    assert emptied.approved_by == [] and emptied.changed_by == "rita-reviewer"
+    with pytest.raises(PublishRefused, match="Two-person rule"):
+        publish(reviewer)
