@@ -2,12 +2,12 @@
 before and after, who changed it and when (from django-simple-history), and whether a second person
 made or approved it (the two-person rule).
 
-The baseline is the editorial state stored with the release (every editorial row, field by field,
-as it was when published), so a change is exactly a difference from what was published: a save that
-changes nothing is not a change, and a field changed and changed back is not a change. Each change is
-attributed to the last history record that set that field to its current value; a change no history
-record explains (a script, a queryset update, raw SQL) is attributed to nobody, and only an approval
-by someone else clears it.
+The baseline is the editorial state stored with the (verified) release: every editorial row, field by
+field, as it was when published. A change is exactly a difference from what was published, so a save
+that changes nothing, or a field changed and changed back, is not a change. Each history record keeps
+the fields its save changed (``indications.signals``); a change is credited to the newest save that
+changed that field to its current value. A change no save explains (a script, a queryset update, raw
+SQL) is credited to nobody, whoever saves the row next, and only an approval by someone else clears it.
 """
 
 from __future__ import annotations
