@@ -82,6 +82,8 @@ class DraftReview:
 
     latest: CatalogueRelease | None
     snapshot: dict
+    digest: str  # the snapshot's content hash
+    approvals: list[DraftApproval]  # approvals given since the current release
     state: dict  # every editorial row now (stored with the release as the next baseline)
     draft_hash: str  # what the reviewer was shown: the current release and the draft's content
     unchanged: bool
@@ -96,14 +98,6 @@ class DraftReview:
     def visible_changes(self) -> list[FieldChange]:
         return [c for c in self.changes if c.visible]
 
-    @property
-    def editors(self) -> list[str]:
-        return sorted({c.changed_by for c in self.changes if c.changed_by})
-
-    @property
-    def unattributed_changes(self) -> bool:
-        return any(not c.changed_by for c in self.visible_changes)
-
     def uncleared_for(self, user) -> list[FieldChange]:
         """Changes that ``user`` may not publish alone: made by nobody else and approved by nobody else.
         When the release has no field-level baseline, or the content changed in a way no row change
@@ -114,9 +108,7 @@ class DraftReview:
         if self.baseline_known and self.visible_changes:
             return uncleared
         whole_draft = f"draft:{self.draft_hash}"
-        approved = any(
-            whole_draft in a.changes and a.approved_by_id != user.pk for a in approvals_for(self.latest)
-        )
+        approved = any(whole_draft in a.changes and a.approved_by_id != user.pk for a in self.approvals)
         return uncleared if approved or self.latest is None else [*uncleared, _WHOLE_DRAFT]
 
 
@@ -171,10 +163,13 @@ def _review_draft() -> DraftReview:
     digest = content_hash(snapshot)
     state = editorial_state()
     baseline_known = baseline is not None
-    changes = field_changes(baseline, state, approvals_for(latest)) if baseline_known else []
+    approvals = approvals_for(latest)
+    changes = field_changes(baseline, state, approvals) if baseline_known else []
     return DraftReview(
         latest=latest,
         snapshot=snapshot,
+        digest=digest,
+        approvals=approvals,
         state=state,
         draft_hash=draft_hash(latest, digest, changes),
         unchanged=latest is not None and latest.content_hash == digest,
@@ -278,7 +273,7 @@ def _publish(*, user, change_summary: str, reviewed_hash: str | None, now) -> Ca
     fields = {
         "number": number,
         "version": f"{timezone.localdate(now):%Y-%m-%d}.{number}",
-        "content_hash": content_hash(review.snapshot),
+        "content_hash": review.digest,
         "published_by_id": user.pk if user else None,
         "change_summary": change_summary.strip(),
         "clinical_changes": review.clinical_lines,

@@ -21,6 +21,7 @@ from django.conf import settings
 from django.db.models import Prefetch
 
 from .engine.catalogue import Catalogue
+from .engine.checks import FLAG_GROUPS
 from .models import (
     CatalogueRelease,
     Caveat,
@@ -285,7 +286,7 @@ def _referenced_source_keys(snapshot: dict[str, Any]) -> set[str]:
             keys.update(item["sources"])
     for drug in snapshot["drugs"]:
         keys.update(drug["name_sources"].values())
-    for group in ("renal_rules", "hepatic_rules", "condition_rules", "interaction_rules", "standard_flags"):
+    for group in FLAG_GROUPS:
         for item in snapshot[group]:
             if item["flag"]:
                 keys.update(item["flag"]["sources"])

@@ -23,6 +23,9 @@ from .vocabulary import (
     VERDICT_RANK,
 )
 
+# The snapshot's groups of rules that can raise a flag.
+FLAG_GROUPS = ("renal_rules", "hepatic_rules", "condition_rules", "interaction_rules", "standard_flags")
+
 # What makes a link a search rather than a document: a query parameter that carries search words, a
 # command that runs a search, a path segment that names a search or a results list, a fragment query.
 SEARCH_PARAMETERS = frozenset(
@@ -309,7 +312,7 @@ def snapshot_problems(snapshot: dict) -> list[str]:
             if (code, region) not in flags and (code, "any") not in flags:
                 problems.append(f"No text for the {code} flag in region {region.upper()}.")
 
-    for group in ("renal_rules", "hepatic_rules", "condition_rules", "interaction_rules", "standard_flags"):
+    for group in FLAG_GROUPS:
         for rule in snapshot[group]:
             if rule["flag"] and rule["flag"]["severity"] not in SEVERITIES:
                 problems.append(
@@ -463,13 +466,7 @@ def dose_limit_problems(snapshot: dict) -> list[str]:
             for r in snapshot["hepatic_rules"]
         ]
         texts += [(f"Safety note {n['key']}", n["text"]) for n in snapshot.get("safety_notes", [])]
-        for group in (
-            "renal_rules",
-            "hepatic_rules",
-            "condition_rules",
-            "interaction_rules",
-            "standard_flags",
-        ):
+        for group in FLAG_GROUPS:
             for rule in snapshot[group]:
                 if rule["flag"]:
                     flag = rule["flag"]

@@ -5,7 +5,7 @@ import io
 import pytest
 from django.core.management import call_command
 
-from indications.engine.checks import Range, renal_range_problems
+from indications.engine.checks import FLAG_GROUPS, Range, renal_range_problems
 from indications.models import (
     CatalogueRelease,
     ConditionRule,
@@ -106,18 +106,7 @@ def test_every_class_a_rule_names_exists_and_has_a_drug():
 
 def test_every_contract_flag_code_has_catalogue_text():
     snapshot = build_snapshot()
-    codes = {
-        r["flag"]["code"]
-        for group in (
-            "renal_rules",
-            "hepatic_rules",
-            "condition_rules",
-            "interaction_rules",
-            "standard_flags",
-        )
-        for r in snapshot[group]
-        if r["flag"]
-    }
+    codes = {r["flag"]["code"] for group in FLAG_GROUPS for r in snapshot[group] if r["flag"]}
     assert CONTRACT_FLAGS <= codes
 
 

@@ -7,7 +7,6 @@ import threading
 
 import pytest
 from django.contrib import admin
-from django.contrib.auth.models import Group, User
 from django.db import DatabaseError, connection, transaction
 from django.urls import reverse
 
@@ -29,34 +28,9 @@ from indications.models import (
 from indications.services import PublishRefused, approve_draft, publish_release, review_draft
 from indications.snapshot import ReleaseIntegrityError, build_snapshot, content_hash
 from tests.conftest import seed_database
+from tests.web.conftest import make_user
 
 pytestmark = pytest.mark.django_db
-
-
-def make_user(name: str, group: str) -> User:
-    user = User.objects.create_user(name, password="a-long-password-123", is_staff=True)
-    user.groups.add(Group.objects.get(name=group))
-    return User.objects.get(pk=user.pk)
-
-
-@pytest.fixture
-def editor():
-    return make_user("erin-editor", "Editors")
-
-
-@pytest.fixture
-def reviewer():
-    return make_user("rita-reviewer", "Reviewers")
-
-
-@pytest.fixture
-def reviewer2():
-    return make_user("rob-reviewer", "Reviewers")
-
-
-@pytest.fixture
-def auditor():
-    return make_user("alan-auditor", "Auditors")
 
 
 def save_as(obj, user, **fields):
