@@ -17,10 +17,16 @@ def test_healthz_reports_database_and_catalogue_version(client):
 
 
 def test_healthz_is_503_naming_the_database_when_it_is_down(client):
-    with mock.patch("indications.views.connection.cursor", side_effect=DatabaseError("down")):
+    with mock.patch.object(connection, "cursor", side_effect=DatabaseError("down")):
         response = client.get("/healthz")
     assert response.status_code == 503
     assert response.json()["database"] == "unreachable"
+
+
+def test_healthz_is_one_query_once_the_release_is_loaded(client, django_assert_num_queries):
+    client.get("/healthz")
+    with django_assert_num_queries(1):
+        assert client.get("/healthz").status_code == 200
 
 
 def test_healthz_is_503_without_a_published_catalogue(client):
