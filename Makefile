@@ -1,5 +1,6 @@
 # make run   set up on a fresh machine and serve on http://127.0.0.1:$(PORT)
 # make test  install what the tests need and run the whole suite (browser tests included)
+# make serve production: gunicorn, debug off, hashed and compressed static files (README, "Production")
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
@@ -8,7 +9,7 @@ PORT ?= 8000
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 SYSTEM_PACKAGES := chromium libharfbuzz-subset0 fonts-dejavu-core fonts-liberation2
 
-.PHONY: run test lint bench system-deps clean
+.PHONY: run serve test lint bench load system-deps clean
 
 $(VENV)/.runtime: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -31,6 +32,27 @@ run: $(VENV)/.runtime
 	@echo
 	DJANGO_DEBUG=$${DJANGO_DEBUG:-1} $(PY) manage.py runserver 127.0.0.1:$(PORT)
 
+# Production settings on this machine: DATABASE_URL (default SQLite), PORT, WEB_CONCURRENCY.
+# Without DJANGO_SECRET_KEY, a key is generated once into .secret_key (mode 600) and reused: releases
+# are signed with it, so it must survive restarts. A fleet sets DJANGO_SECRET_KEY instead.
+SECRET_FILE := .secret_key
+serve: $(VENV)/.runtime
+	@set -e; \
+	if [ -z "$$DJANGO_SECRET_KEY" ]; then \
+	  if [ ! -s $(SECRET_FILE) ]; then \
+	    (umask 077; $(PY) -c 'import secrets; print(secrets.token_urlsafe(50))' > $(SECRET_FILE)); \
+	    echo "Generated a secret key in $(SECRET_FILE); set DJANGO_SECRET_KEY to use your own."; \
+	  fi; \
+	  export DJANGO_SECRET_KEY="$$(cat $(SECRET_FILE))"; \
+	fi; \
+	export DJANGO_DEBUG=0 PORT=$(PORT); \
+	$(PY) manage.py migrate --noinput; \
+	$(PY) manage.py seed_catalogue; \
+	$(PY) manage.py setup_roles; \
+	$(PY) manage.py collectstatic --noinput --verbosity 0; \
+	echo "Serving on http://$${HOST:-127.0.0.1}:$(PORT) (gunicorn, gunicorn.conf.py)"; \
+	exec $(VENV)/bin/gunicorn --config gunicorn.conf.py
+
 # Debian chromium (never `playwright install`), harfbuzz-subset for WeasyPrint, fonts for the PDF.
 system-deps:
 	@dpkg -s $(SYSTEM_PACKAGES) >/dev/null 2>&1 || { \
@@ -52,3 +74,8 @@ clean:
 # Prints timings and query counts (on $(DATABASE_URL) when set, else SQLite).
 bench: $(VENV)/.test
 	$(PY) tests/perf/bench.py
+
+# Load benchmark: gunicorn + PostgreSQL as `make serve` runs them, driven by wrk over loopback (needs the
+# shared PostgreSQL on 127.0.0.1:5432 and the Debian package wrk). Prints a table; about 2-3 minutes.
+load: $(VENV)/.test
+	$(PY) tests/perf/load.py

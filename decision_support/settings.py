@@ -4,7 +4,14 @@ DATABASE_URL          database (default: SQLite file db.sqlite3 beside manage.py
 DJANGO_SECRET_KEY     required to serve unless DJANGO_DEBUG is on
 DJANGO_DEBUG          "1"/"true" for development (default off)
 DJANGO_ALLOWED_HOSTS  comma-separated host names (default: localhost names)
-DJANGO_HTTPS          "1" behind TLS: secure cookies, HSTS, redirect to https
+DJANGO_HTTPS          "1" behind TLS: secure cookies, HSTS, redirect to https (README, "Production")
+DJANGO_HSTS_SECONDS, DJANGO_HSTS_INCLUDE_SUBDOMAINS, DJANGO_HSTS_PRELOAD
+                      HSTS with DJANGO_HTTPS (default: one year, subdomains and preload on)
+DJANGO_TRUST_PROXY_HEADERS  "1" only when the proxy in front sets X-Forwarded-Proto and
+                      X-Forwarded-For itself (replacing what clients send); off by default
+DJANGO_DB_CONNECT_TIMEOUT, DJANGO_DB_STATEMENT_TIMEOUT_MS, DJANGO_DB_STALL_TIMEOUT
+                      PostgreSQL time bounds (default 2 s, 3000 ms, 3.5 s; 0 turns one off)
+DJANGO_LOG_FORMAT     "json" (default: one JSON object per line) or "console"
 CATALOGUE_TWO_PERSON_RULE  "1" (default) or "0": may the only editor of a change publish it?
 CATALOGUE_SIGNING_KEY      key that signs releases (default: DJANGO_SECRET_KEY)
 CATALOGUE_SIGNING_KEY_FALLBACKS  comma-separated earlier keys, still accepted when verifying
@@ -17,6 +24,8 @@ from pathlib import Path
 
 import dj_database_url
 from csp.constants import NONCE, NONE, SELF
+
+from decision_support.observability import logging_config
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -61,8 +70,15 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: one log line per request, whatever answers it (decision_support/observability.py).
+    "decision_support.observability.RequestLogMiddleware",
+    # API clients that post over plain http get a JSON refusal, not a redirect they may not follow.
+    "decision_support.errors.ApiHttpsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Pages, partials and JSON compressed (WhiteNoise serves static files precompressed). Django's
+    # GZipMiddleware pads its output at random (Heal The Breach) against BREACH on the CSRF token.
+    "django.middleware.gzip.GZipMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -103,6 +119,23 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+# PostgreSQL never holds a request for long: a connection that cannot be opened in
+# DJANGO_DB_CONNECT_TIMEOUT seconds, a query running longer than DJANGO_DB_STATEMENT_TIMEOUT_MS
+# (cancelled by the server) and any round trip the server does not answer within
+# DATABASE_STALL_TIMEOUT seconds (a frozen server; decision_support/postgresql/base.py) fail that
+# request with 503 (decision_support/errors.py) well before gunicorn's worker timeout.
+DATABASE_STALL_TIMEOUT = float(os.environ.get("DJANGO_DB_STALL_TIMEOUT", "3.5"))
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    DATABASES["default"]["ENGINE"] = "decision_support.postgresql"
+    _pg_options = DATABASES["default"].setdefault("OPTIONS", {})
+    _connect_timeout = int(os.environ.get("DJANGO_DB_CONNECT_TIMEOUT", "2"))
+    if _connect_timeout:
+        _pg_options.setdefault("connect_timeout", _connect_timeout)
+    _statement_timeout = int(os.environ.get("DJANGO_DB_STATEMENT_TIMEOUT_MS", "3000"))
+    if _statement_timeout:
+        _pg_options["options"] = (
+            f"{_pg_options.get('options', '')} -c statement_timeout={_statement_timeout}".strip()
+        )
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # SQLite (development): a writing transaction takes the write lock when it starts and waits up to
     # 20 s for it, instead of failing with "database is locked" when two requests write at once.
@@ -122,10 +155,23 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
-# Served by WhiteNoise straight from the finders: no collectstatic step is needed to run. Set
-# DJANGO_STATIC_ROOT only if you want `collectstatic` (e.g. to serve the files from a proxy).
-STATIC_ROOT = os.environ.get("DJANGO_STATIC_ROOT") or None
-WHITENOISE_USE_FINDERS = True
+# Production (`make serve`): `collectstatic` writes each file under a name with its content hash and
+# beside it gzip and brotli copies; WhiteNoise serves those with a cache lifetime of a year.
+# Development (DJANGO_DEBUG=1) serves the files as they are from static/. DJANGO_STATIC_MANIFEST=0
+# does the same without debug: the test suite uses it, and test_serving.py tests the hashed files.
+STATIC_MANIFEST = env_flag("DJANGO_STATIC_MANIFEST", default=not DEBUG)
+STATIC_ROOT = (
+    Path(os.environ.get("DJANGO_STATIC_ROOT") or BASE_DIR / "staticfiles") if STATIC_MANIFEST else None
+)
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        if STATIC_MANIFEST
+        else "django.contrib.staticfiles.storage.StaticFilesStorage"
+    },
+}
+WHITENOISE_USE_FINDERS = not STATIC_MANIFEST
 WHITENOISE_AUTOREFRESH = DEBUG
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -180,15 +226,30 @@ CONTENT_SECURITY_POLICY = {
 }
 
 X_FRAME_OPTIONS = "DENY"
+CSRF_FAILURE_VIEW = "decision_support.errors.csrf_failure"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SESSION_COOKIE_HTTPONLY = True
-if env_flag("DJANGO_HTTPS"):
+# Behind a proxy that terminates TLS, Django sees plain http unless it trusts X-Forwarded-Proto, and
+# every client's address is the proxy's unless it trusts X-Forwarded-For. Both are trusted only when
+# DJANGO_TRUST_PROXY_HEADERS says the proxy sets them (a client could send either header itself).
+TRUST_PROXY_HEADERS = env_flag("DJANGO_TRUST_PROXY_HEADERS")
+if TRUST_PROXY_HEADERS:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    # Login throttling (axes) keys on the client's address as the nearest proxy saw it.
+    AXES_IPWARE_META_PRECEDENCE_ORDER = ("HTTP_X_FORWARDED_FOR", "REMOTE_ADDR")
+    AXES_IPWARE_PROXY_COUNT = int(os.environ.get("DJANGO_PROXY_COUNT", "1"))
+HTTPS = env_flag("DJANGO_HTTPS")
+if HTTPS:
     SECURE_SSL_REDIRECT = True
+    # Machines, not browsers: API clients and the load balancer's health check get an answer over
+    # plain http (a JSON refusal for the API: decision_support/errors.py), never a redirect.
+    SECURE_REDIRECT_EXEMPT = [r"^api/", r"^cds-services", r"^healthz$"]
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
-    SECURE_HSTS_SECONDS = 31536000
+    SECURE_HSTS_SECONDS = int(os.environ.get("DJANGO_HSTS_SECONDS", "31536000"))
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env_flag("DJANGO_HSTS_INCLUDE_SUBDOMAINS", default=True)
+    SECURE_HSTS_PRELOAD = env_flag("DJANGO_HSTS_PRELOAD", default=True)
 
 # Releases are signed (HMAC) with a key kept outside the database, so that a release inserted or
 # rewritten in the database does not verify. Rotate by moving the old key to the fallbacks.
@@ -205,18 +266,8 @@ CATALOGUE_SIGNING_KEY_STABLE = bool(
 # Editorial workflow: the reviewer who publishes may not be the only editor of the changes.
 CATALOGUE_TWO_PERSON_RULE = env_flag("CATALOGUE_TWO_PERSON_RULE", default=True)
 
-# Logs carry request paths and status codes only; never request bodies (patient factors). Failed
-# admin logins are logged by axes with the username and IP address.
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": os.environ.get("DJANGO_LOG_LEVEL", "INFO")},
-    "loggers": {
-        "weasyprint": {"level": "WARNING"},  # its INFO lines narrate every PDF
-        "fontTools": {"level": "WARNING"},
-        # Login failures, lockouts and resets (username, IP address, path; never the password),
-        # whatever DJANGO_LOG_LEVEL says; they reach the console through the root logger.
-        "axes": {"level": "INFO"},
-    },
-}
+# Logs: one JSON object per line (structlog), one line per request (method, path without its query
+# string, status, time, catalogue release); never a request body, query string or form value.
+LOGGING = logging_config(
+    level=os.environ.get("DJANGO_LOG_LEVEL", "INFO"), fmt=os.environ.get("DJANGO_LOG_FORMAT", "json")
+)

@@ -20,6 +20,8 @@ from typing import Any
 from django.conf import settings
 from django.db.models import Prefetch
 
+from decision_support.observability import current_release
+
 from .engine.catalogue import Catalogue
 from .engine.checks import FLAG_GROUPS
 from .models import (
@@ -383,6 +385,7 @@ def catalogue_for_release(release_id: int, version: str, digest: str) -> Catalog
             if len(_loaded) > 8:  # keep the newest few; old releases are rarely asked for
                 _loaded.pop(min(_loaded))
             _loaded[key] = catalogue
+    current_release.set(version)  # named in the request's log line
     return catalogue
 
 

@@ -12,12 +12,18 @@ FIXTURES = sorted((Path(settings.BASE_DIR) / "fixtures" / "catalogue").glob("*.y
 class Command(BaseCommand):
     help = (
         "Load the seed catalogue into an empty database and publish it as release 1."
-        " Safe to run again: an existing catalogue or release is left alone."
+        " Safe to run again: an existing catalogue or release is left alone (and an existing catalogue is"
+        " never published by this command)."
     )
 
     def handle(self, *args, **options):
         if Indication.objects.exists():
             self.stdout.write("Catalogue already present: seed not loaded again.")
+            if not CatalogueRelease.objects.exists():
+                # Someone's unpublished catalogue: it goes out through review (/catalogue/publish),
+                # never published here on nobody's authority.
+                self.stdout.write("It has no release yet: a reviewer publishes it at /catalogue/publish.")
+                return
         else:
             call_command("loaddata", *[str(f) for f in FIXTURES], verbosity=0)
             # loaddata saves raw rows, which leave no history: record each row's initial version so that

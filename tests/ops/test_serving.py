@@ -1,0 +1,165 @@
+"""`make serve` as an operations team would check it: gunicorn with production settings, static files
+hashed and compressed, HTML compressed, chunked bodies read, slow clients contained, one JSON log
+line per request with no patient value. SQLite in a temporary file: this is about the web server."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import re
+import socket
+import time
+
+import pytest
+
+from .servers import Gunicorn, prepare, production_env
+
+API = {
+    "renal": {
+        "age_years": 81,
+        "sex": "female",
+        "weight_kg": 47.3,
+        "serum_creatinine": 2.71,
+        "creatinine_unit": "mg/dL",
+    },
+    "medications": ["sertraline", "Zyxorbaline"],
+    "indications": ["ocd"],
+}
+API_BODY = json.dumps(API).encode()
+READ_TIMEOUT = 2  # GUNICORN_READ_TIMEOUT for this server
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("serve")
+    env = production_env(
+        DATABASE_URL=f"sqlite:///{tmp / 'db.sqlite3'}",
+        DJANGO_STATIC_ROOT=str(tmp / "static"),
+        WEB_CONCURRENCY="1",
+        GUNICORN_THREADS="6",
+        GUNICORN_READ_TIMEOUT=str(READ_TIMEOUT),
+    )
+    prepare(env)
+    gunicorn = Gunicorn(env).start()
+    yield gunicorn
+    gunicorn.stop()
+
+
+def chunked(body: bytes, size: int = 7) -> bytes:
+    parts = [body[i : i + size] for i in range(0, len(body), size)]
+    return b"".join(b"%x\r\n%s\r\n" % (len(p), p) for p in parts) + b"0\r\n\r\n"
+
+
+def raw_request(port: int, head: str, body: bytes = b"") -> tuple[int, bytes]:
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
+        s.sendall(head.encode() + body)
+        data = b""
+        while chunk := s.recv(65536):
+            data += chunk
+    status = int(data.split(b" ", 2)[1])
+    return status, data.split(b"\r\n\r\n", 1)[1]
+
+
+def test_static_files_are_hashed_compressed_and_cached_for_a_year(server):
+    status, headers, page, _ = server.request("GET", "/", headers={"Accept-Encoding": "gzip"})
+    assert status == 200 and headers["Content-Encoding"] == "gzip"  # HTML compressed
+    html = gzip.decompress(page).decode()
+    assets = re.findall(r'(?:href|src)="(/static/[^"]+)"', html)
+    assert assets and all(re.search(r"\.[0-9a-f]{12}\.(css|js)$", a) for a in assets), assets
+    for asset in assets:
+        status, headers, _, _ = server.request("GET", asset, headers={"Accept-Encoding": "br, gzip"})
+        assert status == 200
+        assert headers["Content-Encoding"] == "br"  # compressed when collected, not per request
+        assert "immutable" in headers["Cache-Control"] and "max-age=315360000" in headers["Cache-Control"]
+
+
+def test_debug_is_off_and_errors_leak_nothing(server):
+    status, headers, body, _ = server.request("GET", "/no-such-page")
+    assert status == 404 and b"There is no page at this address" in body
+    assert b"urlpatterns" not in body and b"Traceback" not in body  # not Django's debug page
+    status, headers, body, _ = server.request("GET", "/api/v1/no-such-thing")
+    assert status == 404 and headers["Content-Type"] == "application/json"
+    assert json.loads(body) == {"errors": {"request": ["There is no page at this address."]}}
+
+
+def test_a_chunked_json_body_is_read(server):
+    expected = server.request("POST", "/api/v1/assess", API_BODY, {"Content-Type": "application/json"})
+    assert expected[0] == 200
+    head = (
+        "POST /api/v1/assess HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+        "Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+    )
+    status, body = raw_request(server.port, head, chunked(API_BODY))
+    assert status == 200
+    assert json.loads(body) == json.loads(expected[2])
+
+
+def test_a_chunked_body_over_the_limit_is_refused(server):
+    head = (
+        "POST /api/v1/assess HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+        "Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+    )
+    status, body = raw_request(server.port, head, chunked(b" " * (65 * 1024) + b"{}", size=4096))
+    assert status == 413
+    assert "64 KiB" in json.loads(body)["errors"]["body"][0]
+
+
+def healthz_seconds(server: Gunicorn, n: int = 20) -> list[float]:
+    return [server.request("GET", "/healthz")[3] for _ in range(n)]
+
+
+def test_slow_clients_do_not_delay_healthz_and_are_cut_off(server):
+    slow = []
+    for _ in range(4):
+        s = socket.create_connection(("127.0.0.1", server.port), timeout=10)
+        s.sendall(b"POST /api/v1/assess HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-")  # and nothing more
+        slow.append(s)
+    try:
+        time.sleep(0.3)
+        assert max(healthz_seconds(server)) < 1.0
+        # A client silent for longer than the read timeout is treated as gone: the server closes it.
+        time.sleep(READ_TIMEOUT + 1.5)
+        for s in slow:
+            s.settimeout(3)
+            assert s.recv(100) == b""
+        assert max(healthz_seconds(server)) < 1.0
+    finally:
+        for s in slow:
+            s.close()
+
+
+def test_one_json_log_line_per_request_with_no_patient_value(server):
+    marker = f"/healthz?probe={time.time_ns()}"
+    server.request("GET", marker)
+    server.request("POST", "/api/v1/assess?region=eu", API_BODY, {"Content-Type": "application/json"})
+    time.sleep(0.3)
+    log = server.log()
+    lines = [json.loads(line) for line in log.splitlines() if line.startswith("{")]
+    assert len(lines) == len([line for line in log.splitlines() if line.strip()])  # every line is JSON
+    requests = [line for line in lines if line["event"] == "request"]
+    health = [r for r in requests if r["path"] == "/healthz"]
+    assert health and all(
+        set(r) >= {"method", "path", "status", "duration_ms", "release", "timestamp"} for r in health
+    )
+    api = [r for r in requests if r["path"] == "/api/v1/assess"]
+    assert api[-1]["status"] == 200 and api[-1]["method"] == "POST"
+    assert re.fullmatch(r"\d{4}-\d\d-\d\d\.\d+", api[-1]["release"])
+    # Nothing the client sent beyond the path: no query string, no body value.
+    for secret in ("probe=", "region=eu", "47.3", "2.71", "Zyxorbaline", "sertraline"):
+        assert secret not in log
+
+
+def test_clients_that_never_close_do_not_stall_the_server(server):
+    """gunicorn lingers before closing a connection (RFC 9112 9.6); done on its main loop, four clients
+    that never close their side would stop it accepting anyone for seconds."""
+    lingering = []
+    for _ in range(4):
+        s = socket.create_connection(("127.0.0.1", server.port), timeout=10)
+        s.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+        lingering.append(s)
+    try:
+        time.sleep(0.2)
+        assert max(healthz_seconds(server, 30)) < 1.0
+    finally:
+        for s in lingering:
+            s.close()
