@@ -61,6 +61,9 @@ def logging_config(*, level: str = "INFO", fmt: str = "json") -> dict[str, Any]:
             # would be a second one; its server errors (with the traceback) still come through.
             "django.request": {"level": "ERROR"},
             "django.server": {"level": "ERROR"},
+            # A request for another host name is refused with 400 and logged as such by the request
+            # line; Django's own ERROR with a traceback for each would let anyone flood the log.
+            "django.security.DisallowedHost": {"level": "CRITICAL"},
             "weasyprint": {"level": "WARNING"},  # its INFO lines narrate every PDF
             "fontTools": {"level": "WARNING"},
             # Login failures, lockouts and resets (username, IP address, path; never the password),

@@ -6,6 +6,7 @@ catalogue (indications, conditions, the tick boxes of drug classes)."""
 
 from __future__ import annotations
 
+import functools
 import re
 
 from crispy_forms.helper import FormHelper
@@ -192,11 +193,15 @@ class IntakeForm(forms.Form):
                 widget=forms.CheckboxSelectMultiple(attrs={"class": "form-check-input"}),
             )
             self.tick_fields.append(name)
-        self.helper = FormHelper()
-        self.helper.form_tag = False
-        self.helper.disable_csrf = True
+
+    @functools.cached_property
+    def helper(self) -> FormHelper:
+        """The form's layout, for the full page only (an htmx update renders the results, not the form)."""
+        helper = FormHelper()
+        helper.form_tag = False
+        helper.disable_csrf = True
         pair = "col-7", "col-5"
-        self.helper.layout = Layout(
+        helper.layout = Layout(
             Fieldset(
                 "Labelling",
                 Div(
@@ -253,6 +258,7 @@ class IntakeForm(forms.Form):
             ),
             Fieldset("Conditions and focus", "conditions", "indications"),
         )
+        return helper
 
     def as_request(self) -> dict:
         """The cleaned answers in the JSON shape of POST /api/v1/assess. A unit is sent only with

@@ -276,6 +276,9 @@ class Catalogue:
     conditions_by_slug: Mapping[str, Condition] = field(init=False, repr=False, compare=False)
     class_names: Mapping[str, str] = field(init=False, repr=False, compare=False)
     medication_names: tuple[str, ...] = field(init=False, repr=False, compare=False)  # for type-ahead
+    # What is worked out or rendered from this catalogue alone, once (``memo``): a release never
+    # changes, so neither do these; a draft catalogue is built per request, and its memo with it.
+    _memo: dict[Any, Any] = field(init=False, repr=False, compare=False, default_factory=dict)
 
     def __post_init__(self) -> None:
         names: dict[str, Drug] = {}
@@ -297,6 +300,14 @@ class Catalogue:
         object.__setattr__(self, "class_names", MappingProxyType({c.code: c.name for c in self.drug_classes}))
         every_name = {n for d in self.drugs for n in (d.name, *d.other_names)}
         object.__setattr__(self, "medication_names", tuple(sorted(every_name, key=str.casefold)))
+
+    def memo(self, key: Any, compute):
+        """``compute()``, once per catalogue and key (for values that depend on the catalogue alone)."""
+        try:
+            return self._memo[key]
+        except KeyError:
+            value = self._memo[key] = compute()
+            return value
 
     def components_of(self, drug: Drug) -> tuple[Drug, ...]:
         """The drugs a product contains (itself when it is not a combination)."""

@@ -560,8 +560,9 @@ def _indication_card(
             (g.element, vocab.GAP_ELEMENTS.get(g.element, g.element), g.reason) for g in ind.evidence_gaps
         ),
         safety=shared.safety,
-        evidence_map=evidence_map(
-            ind, approved=shared.approved, scale=shared.scale, map_id=f"map-{ind.slug}"
+        evidence_map=catalogue.memo(
+            ("evidence_map", ind.slug),
+            lambda: evidence_map(ind, approved=shared.approved, scale=shared.scale, map_id=f"map-{ind.slug}"),
         ),
     )
 
@@ -601,7 +602,7 @@ def present(assessment: Assessment, catalogue: Catalogue) -> Presentation:
     dose = _dose_box(assessment, flags)
     factors = assessment.factors
     counts = {severity: sum(1 for f in flags if f.severity == severity) for severity in vocab.SEVERITIES}
-    shared = _Shared.of(catalogue)
+    shared = catalogue.memo(("shared",), lambda: _Shared.of(catalogue))
     return Presentation(
         catalogue_version=assessment.catalogue_version,
         region=assessment.region,

@@ -56,3 +56,29 @@ def evidence_map(drawn_map):
     """The inline SVG of an evidence map (maps are frozen values, so equal maps share one rendering)."""
     # mark_safe: the text was escaped by the template that drew it
     return mark_safe(_drawn(drawn_map)) if drawn_map is not None else ""
+
+
+class _OncePerCatalogueNode(template.Node):
+    def __init__(self, nodelist, keys):
+        self.nodelist = nodelist
+        self.keys = keys
+
+    def render(self, context):
+        catalogue = context.get("catalogue")
+        if catalogue is None:
+            return self.nodelist.render(context)
+        key = ("fragment", *(k.resolve(context) for k in self.keys))
+        return catalogue.memo(key, lambda: self.nodelist.render(context))
+
+
+@register.tag
+def once_per_catalogue(parser, token):
+    """{% once_per_catalogue "name" key ... %}...{% endonce_per_catalogue %}: a fragment that depends on
+    the catalogue alone (and the keys), rendered once per catalogue and then reused, e.g. the parts of
+    an indication's card that are the same for every patient. Nothing of the patient may be inside."""
+    keys = [parser.compile_filter(bit) for bit in token.split_contents()[1:]]
+    if not keys:
+        raise template.TemplateSyntaxError("once_per_catalogue needs a fragment name")
+    nodelist = parser.parse(("endonce_per_catalogue",))
+    parser.delete_first_token()
+    return _OncePerCatalogueNode(nodelist, keys)
