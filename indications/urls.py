@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import api, editorial, summary, views
+from . import api, editorial, openapi, summary, views
 
 app_name = "indications"
 
@@ -12,6 +12,7 @@ urlpatterns = [
     path("summary.pdf", summary.summary_pdf, name="summary_pdf"),
     path("api/v1/assess", api.assess_view, name="api_assess"),
     path("api/v1/summary.pdf", api.summary_pdf_view, name="api_summary_pdf"),
+    path("api/v1/openapi.json", openapi.openapi_view, name="api_openapi"),
     path("healthz", views.healthz, name="healthz"),
     path("catalogue/", editorial.releases, name="releases"),
     path("catalogue/publish", editorial.publish, name="publish"),
