@@ -11,7 +11,7 @@ from __future__ import annotations
 import sys
 
 from django.conf import settings
-from django.db import DatabaseError
+from django.db import InterfaceError, OperationalError
 from django.http import HttpResponse, JsonResponse
 from django.template.loader import render_to_string
 
@@ -60,7 +60,9 @@ def page_not_found(request, exception=None):
 
 def server_error(request):
     exception = sys.exc_info()[1]
-    if isinstance(exception, DatabaseError):
+    # Unreachable, stalled, timed out or dropped: the database, not the request, is at fault. (Other
+    # database errors, such as a value the database cannot store, are bugs: 500.)
+    if isinstance(exception, OperationalError | InterfaceError):
         return error_response(request, 503, field="database")
     return error_response(request, 500)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from django.conf import settings
@@ -17,6 +18,10 @@ from .models import CatalogueRelease
 from .serializers import assessment_json
 from .snapshot import catalogue_for_release, published_catalogue
 from .summary import pdf_response, render_summary_html
+
+# What a release version can look like (services.publish_release names them "<date>.<number>"); any
+# other value is refused before it reaches the database (PostgreSQL cannot even compare a NUL byte).
+RELEASE_VERSION = re.compile(r"[0-9A-Za-z._-]{1,40}")
 
 
 class ApiError(Exception):
@@ -95,6 +100,8 @@ def catalogue_for_request(request):
     version = request.GET.get("catalogue_version")
     if not version:
         return published_catalogue()
+    if not RELEASE_VERSION.fullmatch(version):
+        raise ApiError(400, {"catalogue_version": ["Not a release version (such as 2026-11-28.3)."]})
     head = (
         CatalogueRelease.objects.filter(version=version).values_list("pk", "version", "content_hash").first()
     )

@@ -14,7 +14,7 @@ from unittest import mock
 
 import pytest
 from django.core.management import call_command
-from django.db import OperationalError
+from django.db import DataError, OperationalError
 from django.test import Client
 
 from indications.models import CatalogueRelease, Indication
@@ -170,6 +170,14 @@ def test_a_database_outage_is_503_on_every_door(quiet_client, patch, method, pat
         }
     else:
         assert b"cannot reach its database" in response.content
+
+
+@pytest.mark.django_db
+def test_a_database_error_that_is_not_an_outage_is_a_plain_500(quiet_client):
+    """Only an unreachable, stalled or dropped database says "try again shortly"."""
+    with mock.patch("indications.views.published_catalogue", side_effect=DataError("bad value")):
+        response = quiet_client.get("/")
+    assert response.status_code == 500 and b"cannot reach its database" not in response.content
 
 
 @pytest.mark.django_db
