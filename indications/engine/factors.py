@@ -201,8 +201,24 @@ class ParseResult:
         return not self.errors
 
 
+# An error list never grows with the input: a member name is echoed at most MAX_PATH_CHARS long, and
+# at most MAX_ERROR_PATHS members are listed; "body" then says how many more problems there are.
+MAX_ERROR_PATHS = 20
+MAX_PATH_CHARS = 80
+
+
 class _Errors(dict):
+    unlisted = 0
+
     def add(self, path: str, message: str) -> None:
+        if len(path) > MAX_PATH_CHARS:
+            path = path[: MAX_PATH_CHARS - 1] + "…"
+        if path not in self and len(self) >= MAX_ERROR_PATHS:
+            self.unlisted += 1
+            super().__setitem__(
+                "body", [f"{self.unlisted} more problem{'s' if self.unlisted > 1 else ''} not listed."]
+            )
+            return
         messages = self.setdefault(path, [])
         if message not in messages:
             messages.append(message)
@@ -258,9 +274,10 @@ def _choice(value: Any, path: str, choices, errors: _Errors, *, what: str) -> st
 
 
 def _unknown_keys(data: Mapping, allowed: Collection[str], prefix: str, errors: _Errors) -> None:
-    for key in data:
-        if key not in allowed:
-            errors.add(f"{prefix}{key}", f"Unknown field. Allowed here: {', '.join(allowed)}.")
+    unknown = [key for key in data if key not in allowed]
+    for n, key in enumerate(unknown):
+        listed = f" Allowed here: {', '.join(allowed)}." if n == 0 else ""  # said once
+        errors.add(f"{prefix}{key}", f"Unknown field.{listed}")
 
 
 def _other_unit(quantity: str, value: Any, unit: str) -> str | None:

@@ -290,3 +290,26 @@ def test_case_is_forgiven_for_choices():
         "umol/L",
         "kg",
     )
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {f"unknown-{i:05d}": 1 for i in range(5000)},
+        {"renal": {f"unknown-{i:05d}": 1 for i in range(5000)}},
+        {"x" * 60_000: 1},
+        {"medications": ["m" * 390] * 160},
+        {"medications": [1] * 160, "indications": [1] * 20, "conditions": [1] * 20},
+    ],
+)
+def test_errors_never_grow_with_the_input(data):
+    errors = parse(data).errors
+    assert len(errors) <= 21  # at most 20 members, then "body" counts the rest
+    assert all(len(path) <= 80 for path in errors)
+    assert len(repr(errors)) < 6000
+
+
+def test_the_problems_not_listed_are_counted():
+    errors = parse({f"unknown-{i:05d}": 1 for i in range(5000)}).errors
+    assert errors["body"] == ["4980 more problems not listed."]
+    assert "Allowed here" in errors["unknown-00000"][0] and errors["unknown-00001"] == ["Unknown field."]
