@@ -22,7 +22,6 @@ MESSAGES = {
     400: "The request could not be read.",
     403: "This is not allowed.",
     404: "There is no page at this address.",
-    405: "This address does not accept this method.",
     500: "Something went wrong on our side. It has been logged; nothing you entered was stored.",
     503: "The service cannot reach its database just now. Try again in a few seconds.",
 }
