@@ -22,8 +22,8 @@ keepalive = 5  # seconds an idle kept-alive connection stays open
 # reaches this (the database time bounds, about 4 s, fail it first: decision_support/settings.py).
 timeout = 30
 graceful_timeout = 20
-max_requests = 10000  # recycle processes now and then, at staggered times
-max_requests_jitter = 1000
+max_requests = 100000  # recycle processes now and then (a few times an hour at full load), staggered
+max_requests_jitter = 10000
 
 limit_request_line = 4094
 limit_request_fields = 60

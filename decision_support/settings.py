@@ -206,6 +206,18 @@ AXES_VERBOSE = False
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
 
+# Summary PDFs made at once per process, and waiting for their turn; beyond that, 503 "try again"
+# (indications/summary.py). A PDF costs about 0.4 s of CPU; together they never hold more than half
+# of a process's threads (GUNICORN_THREADS, as gunicorn.conf.py reads it).
+PDF_RENDERS_PER_PROCESS = int(os.environ.get("DJANGO_PDF_RENDERS", "2"))
+PDF_WAITING_PER_PROCESS = int(
+    os.environ.get(
+        "DJANGO_PDF_WAITING",
+        max(0, int(os.environ.get("GUNICORN_THREADS", "16")) // 2 - PDF_RENDERS_PER_PROCESS),
+    )
+)
+PDF_WAIT_SECONDS = float(os.environ.get("DJANGO_PDF_WAIT_SECONDS", "10"))
+
 # Request bodies (the JSON API, the intake form) hold patient factors; the API refuses more than this.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 64 * 1024
 API_MAX_BODY_BYTES = 64 * 1024

@@ -143,4 +143,4 @@ def summary_pdf_view(request) -> HttpResponse:
         return error.response()
     paper = request.GET.get("paper", "")
     html = render_summary_html(request, assessment=assessment, view=view, paper=paper, for_pdf=True)
-    return pdf_response(html, assessment=assessment)
+    return pdf_response(html, assessment=assessment, machine=True)

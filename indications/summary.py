@@ -7,10 +7,11 @@ WeasyPrint is imported only when a PDF is made.
 from __future__ import annotations
 
 import functools
+import threading
 
 from django.conf import settings
 from django.contrib.staticfiles import finders
-from django.http import HttpResponse
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.utils import timezone
@@ -63,8 +64,57 @@ def pdf_bytes(html: str) -> bytes:
     return HTML(string=html).write_pdf(stylesheets=[stylesheet], pdf_tags=True, pdf_variant="pdf/ua-1")
 
 
-def pdf_response(html: str, *, assessment: Assessment) -> HttpResponse:
-    response = HttpResponse(pdf_bytes(html), content_type="application/pdf")
+class PdfRenderers:
+    """At most ``renders`` PDFs are made at once in a process, and at most ``waiting`` more wait for
+    their turn; a request beyond that is told to retry (503) at once. A PDF costs about a third of a
+    second of CPU: without a bound, a burst of them would take every worker thread and a health check
+    or a clinician's page would wait seconds for a thread (the load benchmark saw 11 s)."""
+
+    def __init__(self, renders: int, waiting: int, wait_seconds: float):
+        self.slots = threading.BoundedSemaphore(renders)
+        self.waiting_limit = waiting
+        self.wait_seconds = wait_seconds
+        self.waiting = 0
+        self.lock = threading.Lock()
+
+    def render(self, html: str) -> bytes | None:
+        """The PDF, or None when too many are being made (the caller answers 503)."""
+        with self.lock:
+            if self.waiting >= self.waiting_limit:
+                return None
+            self.waiting += 1
+        try:
+            acquired = self.slots.acquire(timeout=self.wait_seconds)
+        finally:
+            with self.lock:
+                self.waiting -= 1
+        if not acquired:
+            return None
+        try:
+            return pdf_bytes(html)
+        finally:
+            self.slots.release()
+
+
+renderers = PdfRenderers(
+    settings.PDF_RENDERS_PER_PROCESS, settings.PDF_WAITING_PER_PROCESS, settings.PDF_WAIT_SECONDS
+)
+BUSY = "Many summaries are being made just now. Try again in a few seconds."
+
+
+def pdf_response(html: str, *, assessment: Assessment, machine: bool = False) -> HttpResponse:
+    pdf = renderers.render(html)
+    if pdf is None:
+        response = (
+            JsonResponse({"errors": {"pdf": [BUSY]}}, status=503)
+            if machine
+            else HttpResponse(
+                render_to_string("errors/error.html", {"status": 503, "message": BUSY}), status=503
+            )
+        )
+        response["Retry-After"] = "2"
+        return response
+    response = HttpResponse(pdf, content_type="application/pdf")
     response["Content-Disposition"] = (
         f'attachment; filename="memantine-summary-{assessment.catalogue_version}.pdf"'
     )

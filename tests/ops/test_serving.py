@@ -8,6 +8,7 @@ import gzip
 import json
 import re
 import socket
+import threading
 import time
 
 import pytest
@@ -26,6 +27,7 @@ API = {
     "indications": ["ocd"],
 }
 API_BODY = json.dumps(API).encode()
+JSON = {"Content-Type": "application/json"}
 READ_TIMEOUT = 2  # GUNICORN_READ_TIMEOUT for this server
 
 
@@ -163,3 +165,20 @@ def test_clients_that_never_close_do_not_stall_the_server(server):
     finally:
         for s in lingering:
             s.close()
+
+
+def test_a_burst_of_pdfs_does_not_take_every_thread(server):
+    """Six threads, twelve clients asking for PDFs at once: the health check is still answered."""
+    statuses = []
+
+    def ask():
+        statuses.append(server.request("POST", "/api/v1/summary.pdf", API_BODY, JSON, timeout=60)[0])
+
+    clients = [threading.Thread(target=ask) for _ in range(12)]
+    for client in clients:
+        client.start()
+    time.sleep(0.5)
+    assert max(healthz_seconds(server, 10)) < 1.0
+    for client in clients:
+        client.join(60)
+    assert set(statuses) <= {200, 503} and statuses.count(200) >= 2, statuses

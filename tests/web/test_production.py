@@ -9,6 +9,8 @@ import json
 import os
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
 from unittest import mock
 
@@ -211,3 +213,39 @@ def test_the_seed_never_publishes_a_catalogue_it_did_not_load():
     assert Indication.objects.exists()
     assert not CatalogueRelease.objects.exists()
     assert "reviewer publishes it" in out.getvalue()
+
+
+# ------------------------------------------------------------------ PDF bursts
+
+
+def test_pdfs_are_made_a_few_at_a_time_and_the_rest_are_told_to_retry():
+    from indications import summary
+
+    release = threading.Event()
+    renderers = summary.PdfRenderers(renders=1, waiting=1, wait_seconds=10)
+    results = {}
+
+    def make(name):
+        results[name] = renderers.render("<p>x</p>")
+
+    with mock.patch.object(summary, "pdf_bytes", side_effect=lambda html: release.wait(10) and b"%PDF"):
+        first = threading.Thread(target=make, args=("first",))
+        first.start()
+        time.sleep(0.2)  # rendering
+        second = threading.Thread(target=make, args=("second",))
+        second.start()
+        time.sleep(0.2)  # waiting for its turn
+        assert renderers.render("<p>x</p>") is None  # the third: refused at once, no thread held
+        release.set()
+        first.join(5)
+        second.join(5)
+    assert results == {"first": b"%PDF", "second": b"%PDF"}
+
+
+@pytest.mark.django_db
+def test_a_busy_pdf_door_answers_503_with_retry_after(client):
+    with mock.patch("indications.summary.renderers.render", return_value=None):
+        api = client.post("/api/v1/summary.pdf", API_BODY, content_type="application/json")
+        page = client.post("/summary.pdf", {"region": "us", "formulation": "ir"})
+    assert api.status_code == 503 and api["Retry-After"] == "2" and "pdf" in api.json()["errors"]
+    assert page.status_code == 503 and b"Try again in a few seconds" in page.content
