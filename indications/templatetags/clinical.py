@@ -82,3 +82,29 @@ def once_per_catalogue(parser, token):
     nodelist = parser.parse(("endonce_per_catalogue",))
     parser.delete_first_token()
     return _OncePerCatalogueNode(nodelist, keys)
+
+
+def _field_error(field, oob: bool) -> str:
+    messages = format_html_join("", '<p class="mb-0"><strong>{}</strong></p>', ((e,) for e in field.errors))
+    return format_html(
+        '<div id="{}_error" class="invalid-feedback field-error{}" data-error-for="{}"{}>{}</div>',
+        field.auto_id,
+        " d-block" if field.errors else "",
+        field.html_name,
+        mark_safe(' hx-swap-oob="true"') if oob else "",
+        messages,
+    )
+
+
+@register.simple_tag
+def field_error(field):
+    """The error container beside a field: always present (empty when the value is fine), so that an
+    htmx update can fill or empty it (field_errors_oob)."""
+    return _field_error(field, oob=False)
+
+
+@register.simple_tag
+def field_errors_oob(form):
+    """Every field's error container, swapped out of band by an htmx update: a field corrected since
+    the last answer loses its message. Plain Python: it runs for every field on every update."""
+    return mark_safe("".join(_field_error(field, oob=True) for field in form))
