@@ -7,9 +7,11 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PORT ?= 8000
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-SYSTEM_PACKAGES := chromium libharfbuzz-subset0 fonts-dejavu-core fonts-liberation2
+# The PDF needs harfbuzz-subset (WeasyPrint's fast font subsetting) and fonts; the tests also Chromium.
+SERVE_PACKAGES := libharfbuzz-subset0 fonts-dejavu-core fonts-liberation2
+SYSTEM_PACKAGES := chromium $(SERVE_PACKAGES)
 
-.PHONY: run serve test lint bench load system-deps clean
+.PHONY: run serve test lint bench load system-deps serve-deps clean
 
 $(VENV)/.runtime: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -21,7 +23,7 @@ $(VENV)/.test: $(VENV)/.runtime requirements-test.txt
 	$(PY) -m pip install --quiet -r requirements-test.txt
 	touch $@
 
-run: $(VENV)/.runtime
+run: $(VENV)/.runtime serve-deps
 	DJANGO_DEBUG=$${DJANGO_DEBUG:-1} $(PY) manage.py migrate --noinput
 	DJANGO_DEBUG=$${DJANGO_DEBUG:-1} $(PY) manage.py seed_catalogue
 	DJANGO_DEBUG=$${DJANGO_DEBUG:-1} $(PY) manage.py setup_roles
@@ -36,7 +38,7 @@ run: $(VENV)/.runtime
 # Without DJANGO_SECRET_KEY, a key is generated once into .secret_key (mode 600) and reused: releases
 # are signed with it, so it must survive restarts. A fleet sets DJANGO_SECRET_KEY instead.
 SECRET_FILE := .secret_key
-serve: $(VENV)/.runtime
+serve: $(VENV)/.runtime serve-deps
 	@set -e; \
 	if [ -z "$$DJANGO_SECRET_KEY" ]; then \
 	  if [ ! -s $(SECRET_FILE) ]; then \
@@ -52,6 +54,13 @@ serve: $(VENV)/.runtime
 	$(PY) manage.py collectstatic --noinput --verbosity 0; \
 	echo "Serving on http://$${HOST:-127.0.0.1}:$(PORT) (gunicorn, gunicorn.conf.py)"; \
 	exec $(VENV)/bin/gunicorn --config gunicorn.conf.py
+
+serve-deps:
+	@dpkg -s $(SERVE_PACKAGES) >/dev/null 2>&1 || { \
+	  echo "Installing $(SERVE_PACKAGES)"; \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(SERVE_PACKAGES) >/dev/null 2>&1 || { \
+	    $(SUDO) apt-get update -qq && \
+	    $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(SERVE_PACKAGES); }; }
 
 # Debian chromium (never `playwright install`), harfbuzz-subset for WeasyPrint, fonts for the PDF.
 system-deps:
