@@ -11,6 +11,7 @@ from __future__ import annotations
 import sys
 
 from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from django.db import InterfaceError, OperationalError
 from django.http import HttpResponse, JsonResponse
 from django.template.loader import render_to_string
@@ -20,6 +21,7 @@ RETRY_AFTER_SECONDS = "5"
 
 MESSAGES = {
     400: "The request could not be read.",
+    413: "The request is too large.",
     403: "This is not allowed.",
     404: "There is no page at this address.",
     500: "Something went wrong on our side. It has been logged; nothing you entered was stored.",
@@ -46,6 +48,13 @@ def error_response(request, status: int, *, field: str = "request", message: str
 
 
 def bad_request(request, exception=None):
+    if isinstance(exception, RequestDataTooBig):
+        return error_response(
+            request,
+            413,
+            field="body",
+            message=f"The request body is limited to {settings.DATA_UPLOAD_MAX_MEMORY_SIZE // 1024} KiB.",
+        )
     return error_response(request, 400)
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextvars
 import logging
+import re
 import time
 from typing import Any
 
@@ -24,6 +25,26 @@ _SHARED = [
     structlog.stdlib.add_logger_name,
     structlog.processors.TimeStamper(fmt="iso", utc=True),
 ]
+
+
+_QUOTED = re.compile(r"'.*'|\".*\"", re.DOTALL)
+
+
+class Redact(logging.Filter):
+    """What a client sent never reaches the log through a library's message either:
+    - gunicorn's line for a request it cannot parse quotes the request line (query string and all):
+      the quoted part is cut;
+    - Django's security lines (too many fields, a suspicious file name, ...) are kept, but without the
+      traceback anyone could make it write by sending such a request."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.name == "gunicorn.error" and str(record.msg).startswith("Invalid request from"):
+            record.msg = _QUOTED.sub("'…'", record.getMessage())[:300]
+            record.args = ()
+        elif record.name.startswith("django.security"):
+            record.exc_info = None
+            record.exc_text = None
+        return True
 
 
 def _renderer(fmt: str):
@@ -54,7 +75,10 @@ def logging_config(*, level: str = "INFO", fmt: str = "json") -> dict[str, Any]:
                 ],
             }
         },
-        "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "structured"}},
+        "filters": {"redact": {"()": Redact}},
+        "handlers": {
+            "console": {"class": "logging.StreamHandler", "formatter": "structured", "filters": ["redact"]}
+        },
         "root": {"handlers": ["console"], "level": level},
         "loggers": {
             # Each request is logged once, by RequestLogMiddleware. Django's own line per 4xx
@@ -62,7 +86,7 @@ def logging_config(*, level: str = "INFO", fmt: str = "json") -> dict[str, Any]:
             "django.request": {"level": "ERROR"},
             "django.server": {"level": "ERROR"},
             # A request for another host name is refused with 400 and logged as such by the request
-            # line; Django's own ERROR with a traceback for each would let anyone flood the log.
+            # line; Django's own line for each would let anyone flood the log.
             "django.security.DisallowedHost": {"level": "CRITICAL"},
             "weasyprint": {"level": "WARNING"},  # its INFO lines narrate every PDF
             "fontTools": {"level": "WARNING"},

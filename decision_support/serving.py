@@ -20,18 +20,26 @@ def read_chunked_bodies(app):
     Django the bytes with their length. A longer body is refused with 413."""
     limit = max(settings.API_MAX_BODY_BYTES, settings.DATA_UPLOAD_MAX_MEMORY_SIZE)
 
+    def refuse(start_response, status: str, message: str):
+        payload = json.dumps({"errors": {"body": [message]}}).encode()
+        start_response(status, [("Content-Type", "application/json"), ("Content-Length", str(len(payload)))])
+        return [payload]
+
     def application(environ, start_response):
-        chunked = "chunked" in environ.get("HTTP_TRANSFER_ENCODING", "").lower()
-        if chunked and not environ.get("CONTENT_LENGTH") and environ.get("wsgi.input_terminated"):
+        codings = [
+            c.strip() for c in environ.get("HTTP_TRANSFER_ENCODING", "").lower().split(",") if c.strip()
+        ]
+        if codings and codings != ["chunked"]:
+            # The server decodes the chunks only: a body also gzip- or otherwise coded would be read raw.
+            return refuse(start_response, "400 Bad Request", "Only Transfer-Encoding: chunked is accepted.")
+        if codings and not environ.get("CONTENT_LENGTH") and environ.get("wsgi.input_terminated"):
             body = environ["wsgi.input"].read(limit + 1)
             if len(body) > limit:
-                message = f"The request body is limited to {limit // 1024} KiB."
-                payload = json.dumps({"errors": {"body": [message]}}).encode()
-                start_response(
+                return refuse(
+                    start_response,
                     "413 Request Entity Too Large",
-                    [("Content-Type", "application/json"), ("Content-Length", str(len(payload)))],
+                    f"The request body is limited to {limit // 1024} KiB.",
                 )
-                return [payload]
             environ["wsgi.input"] = io.BytesIO(body)
             environ["CONTENT_LENGTH"] = str(len(body))
         return app(environ, start_response)

@@ -72,7 +72,9 @@ def healthz(request):
     release whose hash or signature does not verify is reported here as well as refused everywhere."""
 
     def unavailable(**details):
-        return JsonResponse({"status": "unavailable", **details}, status=503)
+        response = JsonResponse({"status": "unavailable", **details}, status=503)
+        response["Retry-After"] = "5"
+        return response
 
     try:
         head = (

@@ -7,6 +7,7 @@ from __future__ import annotations
 import gzip
 import json
 import re
+import select
 import socket
 import threading
 import time
@@ -182,3 +183,56 @@ def test_a_burst_of_pdfs_does_not_take_every_thread(server):
     for client in clients:
         client.join(60)
     assert set(statuses) <= {200, 503} and statuses.count(200) >= 2, statuses
+
+
+def test_connections_that_send_nothing_hold_no_thread(server):
+    """More silent connections than the process has threads: they wait in its main loop."""
+    silent = [socket.create_connection(("127.0.0.1", server.port), timeout=10) for _ in range(20)]
+    try:
+        time.sleep(0.3)
+        assert max(healthz_seconds(server, 10)) < 1.0
+    finally:
+        for s in silent:
+            s.close()
+
+
+def test_a_client_that_trickles_its_request_is_cut_off(server):
+    """A byte every half second keeps every read within its timeout; the request as a whole must
+    still arrive within the read timeout, or the server closes its side."""
+    s = socket.create_connection(("127.0.0.1", server.port), timeout=10)
+    started = time.monotonic()
+    closed_after = None
+    try:
+        for byte in b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Padding: " + b"x" * 40:
+            if select.select([s], [], [], 0)[0] and s.recv(100) == b"":  # the server's FIN
+                closed_after = time.monotonic() - started
+                break
+            s.sendall(bytes([byte]))
+            time.sleep(0.5)
+    except OSError:
+        closed_after = time.monotonic() - started
+    finally:
+        s.close()
+    assert closed_after is not None and closed_after < READ_TIMEOUT + 1.5, closed_after
+
+
+def test_what_gunicorn_cannot_parse_is_refused_without_echo_or_log(server):
+    status, body = raw_request(server.port, "GET /?weight=ZZLEAK\t51 HTTP/1.1\r\nHost: x\r\n\r\n")
+    assert status == 400 and b"ZZLEAK" not in body and json.loads(body)["errors"]
+    head = (
+        "POST /api/v1/assess HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+        "Transfer-Encoding: br, chunked\r\nConnection: close\r\n\r\n"
+    )
+    assert raw_request(server.port, head, chunked(b"{}"))[0] == 400  # not 501: the client's error
+    head = head.replace("br, chunked", "gzip, chunked")
+    status, body = raw_request(server.port, head, chunked(b"{}"))
+    assert status == 400 and "chunked" in json.loads(body)["errors"]["body"][0]
+    fields = "&".join(f"f{i}=1" for i in range(1500)).encode()
+    status, _, _, _ = server.request(
+        "POST", "/", fields, {"Content-Type": "application/x-www-form-urlencoded"}
+    )
+    assert status in (400, 403)
+    time.sleep(0.3)
+    log = server.log()
+    assert "ZZLEAK" not in log and "weight=" not in log
+    assert "Traceback" not in log

@@ -249,3 +249,10 @@ def test_a_busy_pdf_door_answers_503_with_retry_after(client):
         page = client.post("/summary.pdf", {"region": "us", "formulation": "ir"})
     assert api.status_code == 503 and api["Retry-After"] == "2" and "pdf" in api.json()["errors"]
     assert page.status_code == 503 and b"Try again in a few seconds" in page.content
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("path", ["/", "/summary/", "/summary.pdf"])
+def test_an_oversized_form_post_is_413_like_the_api(client, path):
+    response = client.post(path, {"region": "us", "medications": "x" * 70_000})
+    assert response.status_code == 413 and b"limited to 64 KiB" in response.content
