@@ -1,6 +1,6 @@
 """gunicorn settings for `make serve` (README, "Production"). Every value can be overridden from the
 environment: PORT, HOST, WEB_CONCURRENCY (processes), GUNICORN_THREADS (threads per process),
-GUNICORN_READ_TIMEOUT (seconds a client may go silent while sending a request)."""
+GUNICORN_READ_TIMEOUT (seconds a client has to send a whole request once it starts)."""
 
 import os
 
