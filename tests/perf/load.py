@@ -63,40 +63,14 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+
+from tests.perf.samples import API, FORM  # noqa: E402
+
 VENV_BIN = ROOT / ".venv" / "bin"
 PG = ["-h", "127.0.0.1", "-p", "5432", "-U", "postgres"]
 CONCURRENCY = (1, 8, 32)
 TICK = os.sysconf("SC_CLK_TCK")
-
-# The filled form of tests/perf/bench.py (field names: indications/forms.py), and its API twin.
-FORM = {
-    "region": "us",
-    "formulation": "ir",
-    "creatinine_unit": "mg/dL",
-    "age_years": "80",
-    "sex": "female",
-    "weight": "50",
-    "weight_unit": "kg",
-    "serum_creatinine": "1.4",
-    "child_pugh_class": "B",
-    "tick_ssri": ["sertraline"],
-    "medications": "dextromethorphan, warfarin, Frobnicil",
-    "indications": ["ocd"],
-    "conditions": ["seizure-disorder"],
-}
-API = {
-    "renal": {
-        "age_years": 80,
-        "sex": "female",
-        "weight_kg": 50,
-        "serum_creatinine": 1.4,
-        "creatinine_unit": "mg/dL",
-    },
-    "hepatic": {"child_pugh_class": "B"},
-    "medications": ["sertraline", "dextromethorphan", "warfarin", "Frobnicil"],
-    "indications": ["ocd"],
-    "conditions": ["seizure-disorder"],
-}
 
 # Counts 503 answers ("busy") and other non-2xx answers in every wrk thread and prints one JSON line
 # at the end.
