@@ -13,7 +13,7 @@ import sys
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.db import InterfaceError, OperationalError
-from django.http import HttpResponse, JsonResponse
+from django.http import HttpResponse, JsonResponse, UnreadablePostError
 from django.template.loader import render_to_string
 
 MACHINE_PREFIXES = ("/api/", "/cds-services")
@@ -21,6 +21,7 @@ RETRY_AFTER_SECONDS = "5"
 
 MESSAGES = {
     400: "The request could not be read.",
+    408: "The request did not arrive in full in time. Nothing was computed from it.",
     413: "The request is too large.",
     403: "This is not allowed.",
     404: "There is no page at this address.",
@@ -68,6 +69,8 @@ def page_not_found(request, exception=None):
 
 def server_error(request):
     exception = sys.exc_info()[1]
+    if isinstance(exception, UnreadablePostError):  # the body did not arrive, in time or at all
+        return error_response(request, 408, field="body", message=MESSAGES[408])
     # Unreachable, stalled, timed out or dropped: the database, not the request, is at fault. (Other
     # database errors, such as a value the database cannot store, are bugs: 500.)
     if isinstance(exception, OperationalError | InterfaceError):

@@ -34,6 +34,7 @@ from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 
 from gunicorn import util
+from gunicorn.http.errors import NoMoreData
 from gunicorn.workers import gthread
 
 READ_TIMEOUT = float(os.environ.get("GUNICORN_READ_TIMEOUT", "10"))
@@ -51,33 +52,30 @@ class _TimedSocket(socket.socket):
         else:
             super().setblocking(False)
 
-    def _read_time_left(self) -> float | None:
+    def _bound_read(self) -> None:
+        """Wait for the client no longer than the request's time left (what already arrived is read)."""
         deadline = getattr(_request, "deadline", None)
-        if deadline is None or self.gettimeout() == 0.0:
-            return None
-        return deadline - time.monotonic()
+        if deadline is not None and self.gettimeout() != 0.0:
+            self.settimeout(min(max(deadline - time.monotonic(), 0.001), READ_TIMEOUT))
 
+    # Too slow is an error, never the end of the request: a body cut short must not be read as a
+    # whole one (a form without the medications not yet sent), nor what follows it as a new request.
+    # gunicorn treats NoMoreData as the client gone: before the application, the connection is
+    # closed; inside it, Django cannot read the body (UnreadablePostError: 408, errors.py), and the
+    # connection is closed after the answer.
     def recv(self, *args, **kwargs):
-        left = self._read_time_left()
-        if left is not None:
-            if left <= 0:
-                return b""  # read by gunicorn's parser as the client having gone away
-            self.settimeout(min(left, READ_TIMEOUT))
+        self._bound_read()
         try:
             return super().recv(*args, **kwargs)
         except TimeoutError:
-            return b""
+            raise NoMoreData() from None
 
     def recv_into(self, *args, **kwargs):
-        left = self._read_time_left()
-        if left is not None:
-            if left <= 0:
-                return 0
-            self.settimeout(min(left, READ_TIMEOUT))
+        self._bound_read()
         try:
             return super().recv_into(*args, **kwargs)
         except TimeoutError:
-            return 0
+            raise NoMoreData() from None
 
     def sendall(self, *args, **kwargs):
         if self.gettimeout() != 0.0:
@@ -85,14 +83,31 @@ class _TimedSocket(socket.socket):
         return super().sendall(*args, **kwargs)
 
 
+MAX_LINGERING = 64  # connections lingering before their close at once; beyond that, closed at once
+
+
 class _Connection(gthread.TConn):
     closer: ThreadPoolExecutor | None = None  # per worker process (ThreadWorker.init_process)
+    lingering = 0
+    lock = threading.Lock()
 
     def close(self, graceful: bool = False) -> None:
         if graceful and self.closer is not None:
-            self.closer.submit(super().close, True)
-        else:
-            super().close(graceful)
+            with self.lock:
+                room = _Connection.lingering < MAX_LINGERING
+                if room:
+                    _Connection.lingering += 1
+            if room:
+                self.closer.submit(self._linger_and_close)
+                return
+        super().close(False)
+
+    def _linger_and_close(self) -> None:
+        try:
+            super().close(True)
+        finally:
+            with self.lock:
+                _Connection.lingering -= 1
 
 
 class ThreadWorker(gthread.ThreadWorker):
@@ -105,7 +120,16 @@ class ThreadWorker(gthread.ThreadWorker):
         try:
             client, address = listener.accept()
         except OSError as error:
-            if error.errno not in (errno.EAGAIN, errno.ECONNABORTED, errno.EWOULDBLOCK):
+            # Out of file descriptors or memory: refuse this one and carry on (gunicorn would stop).
+            if error.errno not in (
+                errno.EAGAIN,
+                errno.ECONNABORTED,
+                errno.EWOULDBLOCK,
+                errno.EMFILE,
+                errno.ENFILE,
+                errno.ENOBUFS,
+                errno.ENOMEM,
+            ):
                 raise
             return
         self.nr_conns += 1

@@ -236,3 +236,53 @@ def test_what_gunicorn_cannot_parse_is_refused_without_echo_or_log(server):
     log = server.log()
     assert "ZZLEAK" not in log and "weight=" not in log
     assert "Traceback" not in log
+
+
+def send_then_stall(port: int, head: bytes, first: bytes, rest: bytes) -> bytes:
+    """Send a request with part of its body, stay silent past the read timeout, then send the rest;
+    return everything the server answered."""
+    with socket.create_connection(("127.0.0.1", port), timeout=READ_TIMEOUT + 5) as s:
+        s.sendall(head + first)
+        time.sleep(READ_TIMEOUT + 1)
+        try:
+            s.sendall(rest)
+        except OSError:
+            pass
+        answer = b""
+        try:
+            while chunk := s.recv(65536):
+                answer += chunk
+        except OSError:
+            pass
+    return answer
+
+
+def test_a_body_cut_short_by_the_timeout_is_never_read_as_a_whole(server):
+    """Declared 72 bytes, 24 sent in time: never answered as if complete, and what arrives late is
+    never read as a request of its own."""
+    first = b'{"indications": ["ocd"]}'
+    rest = b"GET /smuggled-path HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
+    head = (
+        b"POST /api/v1/assess HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+        b"Content-Length: %d\r\n\r\n" % (len(first) + len(rest))
+    )
+    answer = send_then_stall(server.port, head, first, rest)
+    assert not answer.startswith(b"HTTP/1.1 200"), answer[:200]
+    assert b"smuggled" not in answer and "smuggled" not in server.log()
+
+
+def test_a_form_cut_short_by_the_timeout_computes_nothing(server):
+    _, headers, page, _ = server.request("GET", "/")
+    token = re.search(rb'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
+    cookie = re.search(r"csrftoken=([^;]+)", headers["Set-Cookie"]).group(1)
+    first = b"csrfmiddlewaretoken=" + token + b"&region=us&indications=ocd"
+    rest = b"&medications=amantadine&age_years=83"
+    head = (
+        b"POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+        b"HX-Request: true\r\nReferer: http://127.0.0.1/\r\nCookie: csrftoken=%s\r\n"
+        b"Content-Length: %d\r\n\r\n" % (cookie.encode(), len(first) + len(rest))
+    )
+    answer = send_then_stall(server.port, head, first, rest)
+    assert not answer.startswith(b"HTTP/1.1 200"), answer[:300]
+    assert b"Dose" not in answer
+    assert "Traceback" not in server.log()  # a slow client is not a server error
