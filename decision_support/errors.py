@@ -30,6 +30,10 @@ MESSAGES = {
 }
 
 
+def body_limit_message(limit_bytes: int) -> str:
+    return f"The request body is limited to {limit_bytes // 1024} KiB."
+
+
 def is_machine_path(path: str) -> bool:
     return path.startswith(MACHINE_PREFIXES)
 
@@ -54,7 +58,7 @@ def bad_request(request, exception=None):
             request,
             413,
             field="body",
-            message=f"The request body is limited to {settings.DATA_UPLOAD_MAX_MEMORY_SIZE // 1024} KiB.",
+            message=body_limit_message(settings.DATA_UPLOAD_MAX_MEMORY_SIZE),
         )
     return error_response(request, 400)
 
@@ -96,7 +100,7 @@ class ApiHttpsMiddleware:
 
     def __call__(self, request):
         if settings.HTTPS and is_machine_path(request.path) and not request.is_secure():
-            return JsonResponse(
-                {"errors": {"https": ["Use https:// for this API; plain http is refused."]}}, status=403
+            return error_response(
+                request, 403, field="https", message="Use https:// for this API; plain http is refused."
             )
         return self.get_response(request)

@@ -6,6 +6,7 @@ import json
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
+from decision_support.errors import MESSAGES, body_limit_message
 from decision_support.observability import request_log
 
 
@@ -54,14 +55,14 @@ def read_chunked_bodies(app):
                     environ,
                     start_response,
                     "408 Request Timeout",
-                    "The request did not arrive in full in time.",
+                    MESSAGES[408],
                 )
             if len(body) > limit:
                 return refuse(
                     environ,
                     start_response,
                     "413 Request Entity Too Large",
-                    f"The request body is limited to {limit // 1024} KiB.",
+                    body_limit_message(limit),
                 )
             environ["wsgi.input"] = io.BytesIO(body)
             environ["CONTENT_LENGTH"] = str(len(body))

@@ -13,6 +13,8 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 
+from decision_support.errors import body_limit_message
+
 from .engine import assess, parse_request, present
 from .models import CatalogueRelease
 from .serializers import assessment_json
@@ -60,7 +62,7 @@ def read_json(request) -> Any:
     if request.method != "POST":
         raise ApiError(405, {"method": ["Use POST with a JSON body."]}, {"Allow": "POST"})
     too_big = ApiError(
-        413, {"body": [f"The request body is limited to {settings.API_MAX_BODY_BYTES // 1024} KiB."]}
+        413, {"body": [body_limit_message(settings.API_MAX_BODY_BYTES)]}
     )
     try:
         length = int(request.META.get("CONTENT_LENGTH") or 0)
@@ -143,4 +145,4 @@ def summary_pdf_view(request) -> HttpResponse:
         return error.response()
     paper = request.GET.get("paper", "")
     html = render_summary_html(request, assessment=assessment, view=view, paper=paper, for_pdf=True)
-    return pdf_response(html, assessment=assessment, machine=True)
+    return pdf_response(request, html, assessment=assessment)

@@ -389,9 +389,14 @@ def catalogue_for_release(release_id: int, version: str, digest: str) -> Catalog
     return catalogue
 
 
+def head_release() -> tuple[int, str, str] | None:
+    """The newest release's id, version and content hash (one query), or None."""
+    return CatalogueRelease.objects.order_by("-number").values_list("pk", "version", "content_hash").first()
+
+
 def published_catalogue() -> Catalogue | None:
     """The newest release as an engine catalogue, or None when nothing has been published."""
-    head = CatalogueRelease.objects.order_by("-number").values_list("pk", "version", "content_hash").first()
+    head = head_release()
     if head is None:
         return None
     return catalogue_for_release(*head)

@@ -11,12 +11,14 @@ import threading
 
 from django.conf import settings
 from django.contrib.staticfiles import finders
-from django.http import HttpResponse, JsonResponse
+from django.http import HttpResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
+
+from decision_support.errors import error_response
 
 from .engine.assess import Assessment
 from .engine.presentation import Presentation, References
@@ -102,17 +104,11 @@ renderers = PdfRenderers(
 BUSY = "Many summaries are being made just now. Try again in a few seconds."
 
 
-def pdf_response(html: str, *, assessment: Assessment, machine: bool = False) -> HttpResponse:
+def pdf_response(request, html: str, *, assessment: Assessment) -> HttpResponse:
     pdf = renderers.render(html)
     if pdf is None:
-        response = (
-            JsonResponse({"errors": {"pdf": [BUSY]}}, status=503)
-            if machine
-            else HttpResponse(
-                render_to_string("errors/error.html", {"status": 503, "message": BUSY}), status=503
-            )
-        )
-        response["Retry-After"] = "2"
+        response = error_response(request, 503, field="pdf", message=BUSY)
+        response["Retry-After"] = "2"  # a PDF takes about half a second
         return response
     response = HttpResponse(pdf, content_type="application/pdf")
     response["Content-Disposition"] = (
@@ -160,4 +156,4 @@ def summary_pdf(request):
     html = render_summary_html(
         request, assessment=assessment, view=view, paper=request.POST.get("paper"), for_pdf=True
     )
-    return pdf_response(html, assessment=assessment)
+    return pdf_response(request, html, assessment=assessment)

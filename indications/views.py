@@ -14,7 +14,7 @@ from .engine import PatientFactors, assess, present
 from .engine.catalogue import Catalogue
 from .forms import IntakeForm
 from .models import CatalogueRelease
-from .snapshot import ReleaseIntegrityError, catalogue_for_release, published_catalogue
+from .snapshot import ReleaseIntegrityError, catalogue_for_release, head_release, published_catalogue
 
 
 def assessment_context(*, form: IntakeForm, catalogue: Catalogue, assessment) -> dict:
@@ -77,9 +77,7 @@ def healthz(request):
         return response
 
     try:
-        head = (
-            CatalogueRelease.objects.order_by("-number").values_list("pk", "version", "content_hash").first()
-        )
+        head = head_release()
     except DatabaseError:
         return unavailable(database="unreachable", catalogue_version=None)
     if head is None:
