@@ -17,6 +17,7 @@ from .engine.checks import Range, renal_range_problems
 from .models import (
     CatalogueRelease,
     Caveat,
+    ClinicalCode,
     Condition,
     ConditionRule,
     DoseRegimen,
@@ -154,6 +155,40 @@ class DrugAdmin(CatalogueAdmin):
     @admin.display(description="brand names and synonyms")
     def other_name_list(self, obj):
         return ", ".join(n.name for n in obj.other_names.all())
+
+
+@admin.register(ClinicalCode)
+class ClinicalCodeAdmin(CatalogueAdmin):
+    """Codes EHRs send (CDS Hooks): what each means here. Data, not code: add your hospital's codes."""
+
+    list_display = ("code", "system", "display", "means", "target", "is_published")
+    list_filter = ("system", "means", "is_published")
+    search_fields = ("code", "display", "drug__name", "condition__label")
+    autocomplete_fields = ("drug", "condition", "source")
+    fields = (
+        "system",
+        "code",
+        "includes_subcodes",
+        "display",
+        "means",
+        "drug",
+        "formulation",
+        "condition",
+        "source",
+        "is_published",
+        "notes",
+    )
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("drug", "condition")
+
+    @admin.display(description="means here")
+    def target(self, obj):
+        if obj.drug_id:
+            return obj.drug.name + (f" ({obj.get_formulation_display()})" if obj.formulation else "")
+        if obj.condition_id:
+            return obj.condition.label
+        return obj.get_means_display()
 
 
 class CaveatInline(admin.StackedInline):

@@ -882,6 +882,84 @@ class LabelledLimit(NaturalKeyMixin, models.Model):
         return f"{self.get_formulation_display()}: at most {self.max_mg_per_day} mg/day"
 
 
+class ClinicalCode(NaturalKeyMixin, models.Model):
+    """A code an EHR sends (CDS Hooks, FHIR) and what it means in this catalogue: a drug (product codes;
+    a drug's ingredient code is on the drug), a condition, or dialysis and end-stage kidney disease.
+    Data, so that editors add the codes their hospitals use without a code change."""
+
+    NATURAL_KEY = ("system", "code")
+    system = models.CharField(max_length=12, choices=vocab.choices(vocab.CODE_SYSTEMS))
+    code = models.CharField(
+        max_length=40,
+        validators=[RegexValidator(r"^[0-9A-Za-z.\-]+$", "Letters, digits, dots and hyphens only.")],
+    )
+    includes_subcodes = models.BooleanField(
+        "also matches the codes below it",
+        default=False,
+        help_text="ICD-10 only: G40 also matches G40.909. SNOMED CT and RxNorm codes match exactly.",
+    )
+    display = models.CharField(
+        max_length=300, help_text="The code system's own words for the code, as read in the source."
+    )
+    means = models.CharField(max_length=12, choices=vocab.choices(vocab.CODE_MEANINGS))
+    drug = models.ForeignKey(
+        Drug, on_delete=models.PROTECT, null=True, blank=True, related_name="codes", help_text="For a drug."
+    )
+    formulation = models.CharField(
+        max_length=4,
+        choices=vocab.choices(vocab.FORMULATIONS),
+        blank=True,
+        help_text="For a memantine product: its formulation (an order for it is assessed as such).",
+    )
+    condition = models.ForeignKey(
+        Condition,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="codes",
+        help_text="For a condition.",
+    )
+    source = models.ForeignKey(
+        Source,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="Where the code and its meaning were checked (required to publish).",
+    )
+    is_published = models.BooleanField(
+        "published", default=False, help_text="Untick for codes awaiting checking."
+    )
+    notes = models.TextField(blank=True, help_text="For editors only.")
+    history = HistoricalRecords(bases=[ChangedFields])
+    objects = CatalogueManager()
+
+    class Meta:
+        ordering = ["system", "code"]
+        constraints = [models.UniqueConstraint(fields=["system", "code"], name="clinicalcode_unique_code")]
+
+    def __str__(self) -> str:
+        return f"{self.get_system_display()} {self.code}: {self.display}"
+
+    def clean(self):
+        self.code = self.code.strip()
+        problems = {}
+        wanted = {"drug": self.drug_id, "condition": self.condition_id}
+        for meaning, target in wanted.items():
+            if self.means == meaning and target is None:
+                problems[meaning] = f"Choose the {meaning} this code means."
+            if self.means != meaning and target is not None:
+                problems[meaning] = f"Only a code that means a {meaning} names one."
+        if self.formulation and self.means != "drug":
+            problems["formulation"] = "Only a drug product has a formulation."
+        if self.includes_subcodes and self.system not in ("icd-10-cm", "icd-10"):
+            problems["includes_subcodes"] = "Only ICD-10 codes have codes below them."
+        if self.is_published and self.source_id is None:
+            problems["source"] = "A published code needs the source it was checked in."
+        if problems:
+            raise ValidationError(problems)
+
+
 class ReleaseImmutable(Exception):
     pass
 
@@ -990,4 +1068,5 @@ EDITORIAL_MODELS = (
     ConditionRule,
     InteractionRule,
     StandardFlag,
+    ClinicalCode,
 )

@@ -363,6 +363,7 @@ ROW_MODELS = frozenset(
         "indications.conditionrule",
         "indications.interactionrule",
         "indications.standardflag",
+        "indications.clinicalcode",
         "indications.doseregimen",
         "indications.labelledlimit",
     }

@@ -27,6 +27,7 @@ from .engine.checks import FLAG_GROUPS
 from .models import (
     CatalogueRelease,
     Caveat,
+    ClinicalCode,
     Condition,
     ConditionRule,
     DoseRegimen,
@@ -267,6 +268,22 @@ def build_snapshot() -> dict[str, Any]:
             for d in drugs
         ],
     }
+    snapshot["codes"] = [
+        {
+            "system": c.system,
+            "code": c.code,
+            "display": c.display,
+            "means": c.means,
+            "drug": c.drug.name if c.drug_id else "",
+            "formulation": c.formulation,
+            "condition": c.condition.slug if c.condition_id else "",
+            "includes_subcodes": c.includes_subcodes,
+            "source": c.source.key if c.source_id else "",
+        }
+        for c in ClinicalCode.objects.published().select_related("drug", "condition", "source")
+        # A drug code is published only with its drug (an unpublished drug is not recognised).
+        if c.drug_id is None or c.drug.is_published
+    ]
     # Only the sources something published refers to travel with the release.
     snapshot["sources"] = [
         {"key": s.key, "label": s.label, "url": s.url, "kind": s.kind, "version": s.version}
@@ -288,6 +305,7 @@ def _referenced_source_keys(snapshot: dict[str, Any]) -> set[str]:
             keys.update(item["sources"])
     for drug in snapshot["drugs"]:
         keys.update(drug["name_sources"].values())
+    keys.update(c["source"] for c in snapshot.get("codes", ()) if c["source"])
     for group in FLAG_GROUPS:
         for item in snapshot[group]:
             if item["flag"]:

@@ -254,6 +254,21 @@ class Condition:
 
 
 @dataclass(frozen=True)
+class ClinicalCode:
+    """A code an EHR sends and what it means here (``means``: drug, condition or dialysis)."""
+
+    system: str  # vocabulary.CODE_SYSTEMS
+    code: str
+    display: str
+    means: str
+    drug: str = ""  # the drug's generic name
+    formulation: str = ""  # a memantine product's formulation
+    condition: str = ""  # the condition's slug
+    includes_subcodes: bool = False
+    source: Source | None = None
+
+
+@dataclass(frozen=True)
 class Catalogue:
     version: str
     indications: tuple[Indication, ...]
@@ -267,6 +282,7 @@ class Catalogue:
     drugs: tuple[Drug, ...]
     conditions: tuple[Condition, ...] = ()
     safety_notes: tuple[SafetyNote, ...] = ()
+    codes: tuple[ClinicalCode, ...] = ()
     # Derived look-ups, filled in __post_init__.
     drugs_by_name: Mapping[str, Drug] = field(init=False, repr=False, compare=False)
     drugs_by_generic: Mapping[str, Drug] = field(init=False, repr=False, compare=False)
@@ -276,6 +292,8 @@ class Catalogue:
     conditions_by_slug: Mapping[str, Condition] = field(init=False, repr=False, compare=False)
     class_names: Mapping[str, str] = field(init=False, repr=False, compare=False)
     medication_names: tuple[str, ...] = field(init=False, repr=False, compare=False)  # for type-ahead
+    # (system, code in capitals) -> its meaning; drugs' ingredient RxNorm codes included.
+    codes_by_key: Mapping[tuple[str, str], ClinicalCode] = field(init=False, repr=False, compare=False)
     # What is worked out or rendered from this catalogue alone, once (``memo``): a release never
     # changes, so neither do these; a draft catalogue is built per request, and its memo with it.
     _memo: dict[Any, Any] = field(init=False, repr=False, compare=False, default_factory=dict)
@@ -298,6 +316,13 @@ class Catalogue:
         )
         object.__setattr__(self, "conditions_by_slug", MappingProxyType({c.slug: c for c in self.conditions}))
         object.__setattr__(self, "class_names", MappingProxyType({c.code: c.name for c in self.drug_classes}))
+        coded: dict[tuple[str, str], ClinicalCode] = {
+            ("rxnorm", d.rxnorm_code): ClinicalCode("rxnorm", d.rxnorm_code, d.name, "drug", drug=d.name)
+            for d in self.drugs
+            if d.rxnorm_code
+        }
+        coded.update({(c.system, c.code.upper()): c for c in self.codes})
+        object.__setattr__(self, "codes_by_key", MappingProxyType(coded))
         every_name = {n for d in self.drugs for n in (d.name, *d.other_names)}
         object.__setattr__(self, "medication_names", tuple(sorted(every_name, key=str.casefold)))
 
@@ -308,6 +333,20 @@ class Catalogue:
         except KeyError:
             value = self._memo[key] = compute()
             return value
+
+    def code(self, system: str, code: str) -> ClinicalCode | None:
+        """What a code means here: an exact match, else (ICD-10) the nearest code above it that
+        includes its subcodes (G40.909 -> G40.9 -> G40)."""
+        code = code.strip().upper()
+        found = self.codes_by_key.get((system, code))
+        if found is not None or system not in ("icd-10-cm", "icd-10"):
+            return found
+        while len(code) > 3:
+            code = code[:-1].rstrip(".")
+            above = self.codes_by_key.get((system, code))
+            if above is not None and above.includes_subcodes:
+                return above
+        return None
 
     def components_of(self, drug: Drug) -> tuple[Drug, ...]:
         """The drugs a product contains (itself when it is not a combination)."""
@@ -445,5 +484,9 @@ class Catalogue:
                     region=n.get("region", ANY_REGION),
                 )
                 for n in snapshot.get("safety_notes", ())
+            ),
+            codes=tuple(
+                ClinicalCode(**{**c, "source": sources.get(c["source"]) if c.get("source") else None})
+                for c in snapshot.get("codes", ())
             ),
         )

@@ -301,6 +301,7 @@ def snapshot_problems(snapshot: dict) -> list[str]:
             problems.append(f"No published rule raises the {code} flag.")
 
     problems += drug_problems(snapshot)
+    problems += code_problems(snapshot)
     problems += dose_limit_problems(snapshot)
 
     flags = {(r["flag"]["code"], r["region"]) for r in snapshot["standard_flags"]}
@@ -361,6 +362,16 @@ NUMBER_WORDS = re.compile(
     r"twenty[\s-]+\w+|thirty|forty|fifty|sixty)[\s-]+(?:mgs?|milligrams?)\b",
     re.IGNORECASE,
 )
+
+
+def regimen_doses(text: str) -> tuple[float, int] | None:
+    """The single dose and the doses a day of a regimen written as one dose with its frequency ("5 mg
+    twice daily" -> (5, 2)); None for anything else (no frequency, several doses, a titration)."""
+    found = [m for m in DOSE_IN_TEXT.finditer(text or "")]
+    if len(found) != 1 or found[0].group("count"):
+        return None
+    times = next((n for n in _PER_DAY if found[0].group(f"f{n}")), None)
+    return None if times is None else (float(found[0].group("amount")), times)
 
 
 def text_dose_problems(text: str, what: str, maximum: int, labelled_maximum: int) -> list[str]:
@@ -747,6 +758,25 @@ def drug_problems(snapshot: dict) -> list[str]:
     return problems
 
 
+def code_problems(snapshot: dict) -> list[str]:
+    """EHR codes (CDS Hooks) that cannot be read as meant: without a source, naming nothing, or a code
+    given two meanings by overlapping ICD-10 ranges is not possible (codes are unique)."""
+    problems: list[str] = []
+    drugs = {d["name"] for d in snapshot["drugs"]}
+    conditions = {c["slug"] for c in snapshot.get("conditions", ())}
+    for code in snapshot.get("codes", ()):
+        what = f"EHR code {code['system']} {code['code']} ({code['display']})"
+        if not code["source"]:
+            problems.append(f"{what} has no source: say where the code and its meaning were checked.")
+        if code["means"] == "drug" and code["drug"] not in drugs:
+            problems.append(f"{what} names no published drug.")
+        if code["means"] == "condition" and code["condition"] not in conditions:
+            problems.append(f"{what} names no condition.")
+        if code["includes_subcodes"] and code["system"] not in ("icd-10-cm", "icd-10"):
+            problems.append(f"{what} includes codes below it, which only ICD-10 codes have.")
+    return problems
+
+
 SNAPSHOT_KEYS = {
     "indications": ("Indication", lambda x: x["slug"]),
     "labelled_limits": ("Labelled limit", lambda x: x["formulation"]),
@@ -763,6 +793,7 @@ SNAPSHOT_KEYS = {
     "drug_classes": ("Drug class", lambda x: x["code"]),
     "conditions": ("Condition", lambda x: x["slug"]),
     "drugs": ("Drug", lambda x: x["name"]),
+    "codes": ("EHR code", lambda x: f"{x['system']} {x['code']}"),
     "sources": ("Source", lambda x: x["key"]),
 }
 
@@ -788,6 +819,7 @@ CLINICAL_GROUPS = frozenset(
     {
         "safety_notes",
         "drugs",
+        "codes",
         "indications",
         "labelled_limits",
         "regimens",

@@ -34,6 +34,29 @@ RULE_REGIONS = _vocab((ANY_REGION, "Any region"), *REGIONS.items())
 
 FORMULATIONS = _vocab(("ir", "Immediate release"), ("xr", "Extended release (US only)"))
 
+# Code systems an EHR sends (CDS Hooks, FHIR R4): the catalogue maps their codes to its drugs, conditions
+# and dialysis. code -> label; CODE_SYSTEM_URIS gives each its FHIR system URI.
+CODE_SYSTEMS = _vocab(
+    ("rxnorm", "RxNorm"),
+    ("snomed", "SNOMED CT"),
+    ("icd-10-cm", "ICD-10-CM"),
+    ("icd-10", "ICD-10 (WHO)"),
+)
+CODE_SYSTEM_URIS = MappingProxyType(
+    {
+        "rxnorm": "http://www.nlm.nih.gov/research/umls/rxnorm",
+        "snomed": "http://snomed.info/sct",
+        "icd-10-cm": "http://hl7.org/fhir/sid/icd-10-cm",
+        "icd-10": "http://hl7.org/fhir/sid/icd-10",
+    }
+)
+# What a mapped code means here.
+CODE_MEANINGS = _vocab(
+    ("drug", "A drug of the catalogue (a product code: the ingredient codes are on the drug)"),
+    ("condition", "A condition of the catalogue"),
+    ("dialysis", "Dialysis or end-stage kidney disease (the renal input becomes dialysis)"),
+)
+
 # Severity: the CDS Hooks card indicators, most severe first.
 SEVERITIES = _vocab(("critical", "Critical"), ("warning", "Warning"), ("info", "Info"))
 SEVERITY_RANK = MappingProxyType({code: rank for rank, code in enumerate(SEVERITIES)})
@@ -302,5 +325,11 @@ CLINICAL_MODEL_FIELDS = MappingProxyType(
         ("indications.drugname", "drug"): "when it applies",
         ("indications.caveat", "text"): "caveat wording",
         ("indications.safetynote", "text"): "safety wording",
+        # What an EHR's code is read as (CDS Hooks): a wrong mapping changes the dose or the flags.
+        **{
+            ("indications.clinicalcode", name): "when it applies"
+            for name in ("system", "code", "includes_subcodes", "means", "drug", "condition")
+        },
+        ("indications.drug", "rxnorm_code"): "when it applies",
     }
 )
