@@ -22,7 +22,9 @@ def read_chunked_bodies(app):
     input as terminated (``wsgi.input_terminated``); this reads it, up to the body limit, and gives
     Django the bytes with their length. A longer body is refused with 413, one that does not arrive
     in time with 408, and a transfer coding other than plain chunked with 400."""
-    limit = max(settings.API_MAX_BODY_BYTES, settings.DATA_UPLOAD_MAX_MEMORY_SIZE)
+    limit = max(
+        settings.API_MAX_BODY_BYTES, settings.DATA_UPLOAD_MAX_MEMORY_SIZE, settings.CDS_HOOKS_MAX_BODY_BYTES
+    )
 
     def refuse(environ, start_response, status: str, message: str):
         # Answered before Django, so logged here, in the request log's shape.

@@ -18,12 +18,14 @@ CATALOGUE_SIGNING_KEY_FALLBACKS  comma-separated earlier keys, still accepted wh
 """
 
 import datetime
+import json
 import os
 import secrets
 from pathlib import Path
 
 import dj_database_url
 from csp.constants import NONCE, NONE, SELF
+from django.core.exceptions import ImproperlyConfigured
 
 from decision_support.observability import logging_config
 
@@ -66,7 +68,9 @@ INSTALLED_APPS = [
     "csp",
     "simple_history",
     "axes",
+    "corsheaders",
     "indications",
+    "cds_hooks",
 ]
 
 MIDDLEWARE = [
@@ -74,6 +78,8 @@ MIDDLEWARE = [
     "decision_support.observability.RequestLogMiddleware",
     # API clients that post over plain http get a JSON refusal, not a redirect they may not follow.
     "decision_support.errors.ApiHttpsMiddleware",
+    # CORS for browser-based CDS Hooks clients (the sandbox): only /cds-services, only listed origins.
+    "corsheaders.middleware.CorsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Pages, partials and JSON compressed (WhiteNoise serves static files precompressed). Django's
@@ -283,3 +289,45 @@ CATALOGUE_TWO_PERSON_RULE = env_flag("CATALOGUE_TWO_PERSON_RULE", default=True)
 LOGGING = logging_config(
     level=os.environ.get("DJANGO_LOG_LEVEL", "INFO"), fmt=os.environ.get("DJANGO_LOG_FORMAT", "json")
 )
+
+# CDS Hooks (cds_hooks/). Trusted issuers: a JSON object mapping each allowed JWT "iss" to
+# {"jwks_url": "https://..."} or {"jwks": {"keys": [...]}} (an inline JWK set).
+try:
+    CDS_HOOKS_ISSUERS = json.loads(os.environ.get("CDS_HOOKS_ISSUERS") or "{}")
+except ValueError as error:
+    raise ImproperlyConfigured(f"CDS_HOOKS_ISSUERS is not JSON: {error}") from None
+if not isinstance(CDS_HOOKS_ISSUERS, dict):
+    raise ImproperlyConfigured("CDS_HOOKS_ISSUERS must be a JSON object mapping each iss to its keys.")
+# Unsigned calls for local development only: refused outside debug, and a warning at start.
+CDS_HOOKS_ALLOW_UNSIGNED = env_flag("CDS_HOOKS_ALLOW_UNSIGNED")
+if CDS_HOOKS_ALLOW_UNSIGNED and not DEBUG:
+    raise ImproperlyConfigured(
+        "CDS_HOOKS_ALLOW_UNSIGNED=1 is for local development: it needs DJANGO_DEBUG=1."
+    )
+# The service's own base URL as the EHR calls it (the JWT "aud" is checked against it); by default the
+# URL of the request (scheme and host as Django sees them).
+CDS_HOOKS_BASE_URL = os.environ.get("CDS_HOOKS_BASE_URL", "").rstrip("/")
+# Labelling region of the cards (one deployment serves one region): "us" or "eu".
+CDS_HOOKS_REGION = os.environ.get("CDS_HOOKS_REGION", "us")
+if CDS_HOOKS_REGION not in ("us", "eu"):
+    raise ImproperlyConfigured("CDS_HOOKS_REGION must be us or eu.")
+# Observations older than this many days are reported as stale and not used for the dose.
+CDS_HOOKS_STALE_DAYS = int(os.environ.get("CDS_HOOKS_STALE_DAYS", "90"))
+# The longest token lifetime accepted (its jti is remembered that long); the spec asks for 5 minutes.
+CDS_HOOKS_MAX_TOKEN_SECONDS = int(os.environ.get("CDS_HOOKS_MAX_TOKEN_SECONDS", "3600"))
+# Hook requests carry FHIR bundles: a larger body than the API's.
+CDS_HOOKS_MAX_BODY_BYTES = int(os.environ.get("CDS_HOOKS_MAX_BODY_BYTES", str(1024 * 1024)))
+# Seconds to wait for the EHR's FHIR server when a prefetch is missing.
+CDS_HOOKS_FHIR_TIMEOUT = float(os.environ.get("CDS_HOOKS_FHIR_TIMEOUT", "3"))
+# Fetch missing prefetch from a FHIR server over plain http (tests and local development only).
+CDS_HOOKS_FHIR_ALLOW_HTTP = DEBUG or env_flag("CDS_HOOKS_FHIR_ALLOW_HTTP")
+# The app's own address for the card links to the intake page (default: the request's).
+CDS_HOOKS_APP_URL = os.environ.get("CDS_HOOKS_APP_URL", "").rstrip("/")
+
+CORS_URLS_REGEX = r"^/cds-services(/.*)?$"
+CORS_ALLOWED_ORIGINS = [
+    o.strip() for o in os.environ.get("CDS_HOOKS_CORS_ORIGINS", "").split(",") if o.strip()
+]
+CORS_ALLOW_METHODS = ("GET", "POST", "OPTIONS")
+CORS_ALLOW_HEADERS = ("authorization", "content-type")
+CORS_ALLOW_CREDENTIALS = False

@@ -7,6 +7,7 @@ admin.site.index_title = "Curate the catalogue"
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("", include("cds_hooks.urls")),
     path("", include("indications.urls")),
 ]
 

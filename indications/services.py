@@ -354,10 +354,14 @@ def setup_roles(*, demo: bool = False) -> dict[str, list[str]]:
     )
     publish = Permission.objects.get(codename="publish_release", content_type__app_label="indications")
 
+    # Feedback from EHRs on the CDS Hooks cards: read by reviewers and auditors, written by no one here.
+    from cds_hooks.models import CardFeedback
+
+    feedback = _model_permissions([CardFeedback], ("view",))
     roles = {
         ROLE_EDITORS: [*edit, *view_all],
-        ROLE_REVIEWERS: [*edit, *edit_limits, *view_all, publish],
-        ROLE_AUDITORS: view_all,
+        ROLE_REVIEWERS: [*edit, *edit_limits, *view_all, *feedback, publish],
+        ROLE_AUDITORS: [*view_all, *feedback],
     }
     for name, permissions in roles.items():
         group, _ = Group.objects.get_or_create(name=name)

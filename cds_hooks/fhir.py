@@ -1,0 +1,628 @@
+"""FHIR R4 resources to the patient factors: the API's request shape, and every value named.
+
+An EHR sends what it has: a Patient, the latest observations, medication lists, conditions. Each
+resource is validated with fhir.resources (its R4B models read R4 resources); a resource that is not
+valid FHIR is a 400 (``FhirInvalid``). What is valid is turned into the request the public API takes
+(``indications.engine.parse_request``, the one validation path) and two lists for the card: the values
+used, each with its date and code, and what was missing, stale or refused. Nothing is assumed:
+
+- only the latest dated observation of each kind is considered (an older one is never used in its
+  place: the newer value may be the worse one); older than ``stale_days``, dated in the future, of a
+  status other than final/amended/corrected, or in a unit not recognised, it is named and not used;
+- a value the engine refuses (an age under 18, a creatinine no adult has) is named with the engine's
+  own message and left out, and the rest assessed;
+- dialysis or end-stage kidney disease (Condition or Procedure codes in the catalogue) makes the renal
+  input dialysis, whatever the labs say;
+- medications are matched by RxNorm code first (the catalogue's drugs and product codes), by name
+  second; one with neither is passed on by what the EHR called it, so it is reported as not checked.
+
+Pure: no Django, no I/O, no clock (``today`` is the caller's).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from fhir.resources.R4B import get_fhir_model_class
+from pydantic import ValidationError
+
+from indications.engine import parse_request
+from indications.engine import vocabulary as vocab
+from indications.engine.catalogue import Catalogue, Drug
+from indications.engine.factors import MAX_MEDICATION_LENGTH, MAX_MEDICATIONS, PatientFactors
+from indications.engine.medications import recognise
+
+LOINC = "http://loinc.org"
+UCUM = "http://unitsofmeasure.org"
+SYSTEMS = {uri: code for code, uri in vocab.CODE_SYSTEM_URIS.items()}  # FHIR system URI -> catalogue code
+
+
+@dataclass(frozen=True)
+class Measure:
+    """An observation the dose can rest on: its LOINC codes, what it is called, and its units."""
+
+    name: str
+    loinc: tuple[str, ...]
+    units: Mapping[str, tuple[str, float]]  # UCUM code or unit text -> (the API's unit, factor)
+
+
+CREATININE = Measure(
+    "serum creatinine",
+    ("2160-0", "14682-9"),
+    {
+        "mg/dL": ("mg/dL", 1.0),
+        "umol/L": ("umol/L", 1.0),
+        "µmol/L": ("umol/L", 1.0),
+        "mmol/L": ("umol/L", 1000.0),
+    },
+)
+EGFR = Measure(
+    "eGFR",
+    ("98979-8", "62238-1", "33914-3"),
+    {"mL/min/{1.73_m2}": ("", 1.0), "mL/min/1.73m2": ("", 1.0), "mL/min/1.73 m2": ("", 1.0)},
+)
+WEIGHT = Measure(
+    "body weight",
+    ("29463-7",),
+    {"kg": ("kg", 1.0), "g": ("kg", 0.001), "[lb_av]": ("lb", 1.0), "lb": ("lb", 1.0)},
+)
+HEIGHT = Measure(
+    "body height",
+    ("8302-2",),
+    {"cm": ("cm", 1.0), "m": ("cm", 100.0), "[in_i]": ("in", 1.0), "in": ("in", 1.0)},
+)
+MEASURES = (CREATININE, EGFR, WEIGHT, HEIGHT)
+
+USABLE_OBSERVATION = frozenset({"final", "amended", "corrected"})
+ACTIVE_REQUEST = frozenset({"active", "on-hold", "draft"})
+ACTIVE_STATEMENT = frozenset({"active", "intended", "on-hold", "unknown"})
+ACTIVE_CONDITION = frozenset({"active", "recurrence", "relapse"})
+DOUBTFUL_CONDITION = frozenset({"refuted", "entered-in-error"})
+CURRENT_PROCEDURE = frozenset({"in-progress", "completed"})
+# Words that make a memantine product extended release when no code says so.
+EXTENDED_RELEASE = re.compile(r"\b(xr|er|extended[ -]release|24 ?hr?)\b", re.IGNORECASE)
+TIMING_CODES = {"QD": 1, "BID": 2, "TID": 3, "QID": 4, "AM": 1, "PM": 1, "Q12H": 2, "Q8H": 3, "Q6H": 4}
+PER_DAY = {"d": 1.0, "h": 24.0, "min": 1440.0, "wk": 1 / 7}
+
+
+class FhirInvalid(Exception):
+    """A resource that is not valid FHIR R4: the request is refused (400), naming where."""
+
+    def __init__(self, errors: dict[str, list[str]]):
+        super().__init__(errors)
+        self.errors = errors
+
+
+def validate(data: Any, path: str):
+    """The resource as a fhir.resources model, or FhirInvalid naming the first problems."""
+    if not isinstance(data, Mapping) or not isinstance(data.get("resourceType"), str):
+        raise FhirInvalid({path: ["Must be a FHIR resource (a JSON object with a resourceType)."]})
+    kind = data["resourceType"]
+    try:
+        model = get_fhir_model_class(kind)
+    except (ValueError, KeyError, AttributeError):
+        raise FhirInvalid({path: [f"“{kind[:40]}” is not a FHIR R4 resource type."]}) from None
+    try:
+        return model.model_validate(dict(data))
+    except ValidationError as error:
+        problems = []
+        for item in error.errors()[:5]:
+            where = ".".join(str(p) for p in item["loc"] if p != "__root__")[:80]
+            problems.append(f"Not valid FHIR {kind}: {where or kind}: {item['msg'][:120]}.")
+        raise FhirInvalid({path: problems}) from None
+    except (TypeError, ValueError, KeyError, AttributeError, IndexError, RecursionError):
+        # The library's own validators fail on some odd input (a contained resource of resourceType
+        # 42 is a KeyError): still not valid FHIR, never a 500.
+        raise FhirInvalid({path: [f"Not valid FHIR {kind[:40]}."]}) from None
+
+
+def resources(value) -> list:
+    """The resources of a prefetch value: a Bundle's entries (search outcomes left out) or one resource."""
+    if value is None:
+        return []
+    if value.get_resource_type() == "Bundle":
+        found = []
+        for entry in value.entry or ():
+            if entry.resource is None or (entry.search and entry.search.mode == "outcome"):
+                continue
+            found.append(entry.resource)
+        return found
+    return [value]
+
+
+# ---------------------------------------------------------------- dates and values
+
+
+def when(value: Any) -> dt.date | None:
+    """The calendar date of a FHIR date, dateTime or instant (a partial date: its last possible day is
+    not used, its first is: "2026-11" is 2026-11-01, the older reading)."""
+    if value is None:
+        return None
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    text = str(value)
+    parts = text.split("-")
+    try:
+        year = int(parts[0])
+        month = int(parts[1]) if len(parts) > 1 else 1
+        return dt.date(year, month, 1)
+    except (ValueError, IndexError):
+        return None
+
+
+def observed_on(observation) -> dt.date | None:
+    period = observation.effectivePeriod
+    return (
+        when(observation.effectiveDateTime)
+        or when(observation.effectiveInstant)
+        or when(period.end if period else None)
+        or when(period.start if period else None)
+        or when(observation.issued)
+    )
+
+
+def _codes(concept) -> list[tuple[str, str]]:
+    """(system URI, code) of each coding of a CodeableConcept."""
+    if concept is None:
+        return []
+    return [(c.system or "", c.code or "") for c in concept.coding or () if c.code]
+
+
+def _concept_text(concept) -> str:
+    if concept is None:
+        return ""
+    if concept.text:
+        return concept.text
+    for coding in concept.coding or ():
+        if coding.display:
+            return coding.display
+    return ""
+
+
+def number(value: float) -> str:
+    return f"{value:.2f}".rstrip("0").rstrip(".")
+
+
+# ---------------------------------------------------------------- what came out
+
+
+@dataclass(frozen=True)
+class Subject:
+    """The memantine order (or, for patient-view, the active memantine) the cards are about."""
+
+    reference: str  # "MedicationRequest/103" or "" when the resource has no id
+    name: str  # what the EHR calls it
+    formulation: str  # ir | xr
+    daily_mg: float | None  # the ordered daily dose, when it could be read
+    dose_text: str  # the order's dose as read ("10 mg twice daily"), "" when not read
+    resource: Mapping[str, Any] | None = None  # the draft MedicationRequest as sent (for the suggestion)
+
+
+@dataclass
+class Mapped:
+    request: dict[str, Any]
+    used: list[str] = field(default_factory=list)  # values used, each with its date and code
+    not_used: list[str] = field(default_factory=list)  # missing, stale or refused, and why
+    subjects: list[Subject] = field(default_factory=list)
+    factors: PatientFactors | None = None
+
+
+@dataclass(frozen=True)
+class Reading:
+    measure: Measure
+    value: float
+    unit: str  # the API's unit ("" for eGFR)
+    on: dt.date
+    code: str
+    shown: str  # "1.9 mg/dL on 2026-11-20 (LOINC 2160-0)"
+
+
+# ---------------------------------------------------------------- observations
+
+
+def _latest(measure: Measure, observations: Iterable, today: dt.date, stale_days: int, mapped: Mapped):
+    candidates = []
+    for obs in observations:
+        if obs.get_resource_type() != "Observation":
+            continue
+        codes = [code for system, code in _codes(obs.code) if system == LOINC and code in measure.loinc]
+        if not codes or obs.status in ("entered-in-error", "cancelled"):
+            continue
+        candidates.append((observed_on(obs), codes[0], obs))
+    if not candidates:
+        return None
+    dated = [c for c in candidates if c[0] is not None]
+    if not dated:
+        mapped.not_used.append(f"{vocab.sentence(measure.name)}: no date on the result, so not used.")
+        return None
+    on, code, obs = max(dated, key=lambda c: c[0])
+    quantity = obs.valueQuantity
+    label = f"{vocab.sentence(measure.name)}"
+    if quantity is None or quantity.value is None:
+        mapped.not_used.append(f"{label} of {on}: no numeric value, so not used.")
+        return None
+    unit_key = (
+        quantity.code if quantity.system == UCUM and quantity.code else (quantity.unit or quantity.code or "")
+    )
+    shown_unit = quantity.unit or quantity.code or "no unit"
+    raw = f"{number(float(quantity.value))} {shown_unit}"
+    if obs.status not in USABLE_OBSERVATION:
+        mapped.not_used.append(f"{label} {raw} of {on}: status “{obs.status}”, not final, so not used.")
+        return None
+    if on > today + dt.timedelta(days=1):
+        mapped.not_used.append(f"{label} {raw} dated {on}, in the future: not used.")
+        return None
+    age = (today - on).days
+    if age > stale_days:
+        mapped.not_used.append(
+            f"{label} {raw} of {on} is {age} days old (older than {stale_days} days): stale, not used."
+        )
+        return None
+    unit = measure.units.get(unit_key.strip())
+    if unit is None:
+        mapped.not_used.append(
+            f"{label} {raw} of {on}: unit “{shown_unit[:30]}” not recognised, so not used."
+        )
+        return None
+    api_unit, factor = unit
+    value = float(quantity.value) * factor
+    converted = "" if factor == 1 else f", {number(value)} {vocab.UNITS_SHOWN.get(api_unit, api_unit)}"
+    return Reading(measure, value, api_unit, on, code, f"{raw}{converted} on {on} (LOINC {code})")
+
+
+def _age(patient, today: dt.date, mapped: Mapped) -> float | None:
+    if patient is None or patient.birthDate is None:
+        mapped.not_used.append("Age: no birth date in the record.")
+        return None
+    born = patient.birthDate
+    if isinstance(born, dt.date):
+        years = today.year - born.year - ((today.month, today.day) < (born.month, born.day))
+        mapped.used.append(f"Age {years} years (born {born}).")
+        return float(years)
+    earliest = when(born)  # a partial birth date: the oldest the patient can be (the lower clearance)
+    if earliest is None:
+        mapped.not_used.append("Age: the birth date could not be read.")
+        return None
+    years = today.year - earliest.year - ((today.month, today.day) < (earliest.month, earliest.day))
+    mapped.used.append(f"Age {years} years (birth date recorded only as {born}: the oldest it allows).")
+    return float(years)
+
+
+def _sex(patient, mapped: Mapped) -> str | None:
+    gender = patient.gender if patient is not None else None
+    if gender in ("female", "male"):
+        mapped.used.append(f"Sex {gender} (the record's gender).")
+        return gender
+    mapped.not_used.append(
+        "Sex for the Cockcroft-Gault formula: "
+        + (f"the record's gender is “{gender}”." if gender else "not in the record.")
+    )
+    return None
+
+
+# ---------------------------------------------------------------- conditions and dialysis
+
+
+def _coded(catalogue: Catalogue, concept) -> list[tuple[Any, str]]:
+    """The catalogue meanings of a concept's codings, with the code as shown."""
+    found = []
+    for system, code in _codes(concept):
+        name = SYSTEMS.get(system)
+        meaning = catalogue.code(name, code) if name else None
+        if meaning is not None:
+            found.append((meaning, f"{vocab.CODE_SYSTEMS[name]} {code}"))
+    return found
+
+
+def _conditions(items: Iterable, catalogue: Catalogue, today: dt.date, stale_days: int, mapped: Mapped):
+    conditions: list[str] = []
+    dialysis: list[str] = []
+    for item in items:
+        kind = item.get_resource_type()
+        if kind == "Condition":
+            status = _codes(item.clinicalStatus)
+            verification = _codes(item.verificationStatus)
+            if status and not any(code in ACTIVE_CONDITION for _, code in status):
+                continue
+            if any(code in DOUBTFUL_CONDITION for _, code in verification):
+                continue
+        elif kind == "Procedure":
+            if item.status not in CURRENT_PROCEDURE:
+                continue
+            period = item.performedPeriod
+            on = when(item.performedDateTime) or when(period.end if period else None)
+            ongoing = item.status == "in-progress" or (period is not None and period.end is None)
+            if not ongoing and (on is None or (today - on).days > stale_days):
+                continue
+        else:
+            continue
+        for meaning, shown in _coded(catalogue, item.code):
+            text = _concept_text(item.code) or meaning.display
+            if meaning.means == "dialysis":
+                dialysis.append(f"{text} ({shown})")
+            elif meaning.means == "condition" and meaning.condition in catalogue.conditions_by_slug:
+                conditions.append(meaning.condition)
+                label = catalogue.conditions_by_slug[meaning.condition].label
+                mapped.used.append(f"{label}: {text} ({shown}).")
+    return list(dict.fromkeys(conditions)), list(dict.fromkeys(dialysis))
+
+
+# ---------------------------------------------------------------- medications
+
+
+def _drug_for(concept, catalogue: Catalogue) -> tuple[Drug | None, str, str]:
+    """The catalogue drug a medication concept is, by RxNorm code first and by name second; with the
+    name to pass on and the formulation its code gives ("" when none)."""
+    for meaning, _shown in _coded(catalogue, concept):
+        if meaning.means == "drug" and meaning.drug in catalogue.drugs_by_generic:
+            return catalogue.drugs_by_generic[meaning.drug], meaning.drug, meaning.formulation
+    text = " ".join(_concept_text(concept).split())
+    if text:
+        match = recognise(text, catalogue)
+        drug = match.product or match.drug
+        return drug, text, ""
+    codes = ", ".join(f"{SYSTEMS.get(s, s) or 'no system'} {c}" for s, c in _codes(concept))
+    return None, f"medication coded {codes}" if codes else "a medication with no name or code", ""
+
+
+def _is_memantine(drug: Drug | None, catalogue: Catalogue) -> bool:
+    return drug is not None and any("memantine" in d.classes for d in catalogue.components_of(drug))
+
+
+def _concept_of(resource) -> Any:
+    """A MedicationRequest's or MedicationStatement's medication concept (a contained Medication's code
+    when it is referenced by #id), or None."""
+    if resource.medicationCodeableConcept is not None:
+        return resource.medicationCodeableConcept
+    reference = resource.medicationReference
+    if reference is not None and reference.reference and reference.reference.startswith("#"):
+        for contained in resource.contained or ():
+            if contained.get_resource_type() == "Medication" and contained.id == reference.reference[1:]:
+                return contained.code
+    return None
+
+
+def daily_dose(request) -> tuple[float | None, str]:
+    """The daily dose in mg a MedicationRequest orders, and its words; (None, "") when it cannot be read
+    (no dose in mg, no frequency, several dosage lines)."""
+    dosage = list(request.dosageInstruction or ())
+    if len(dosage) != 1:
+        return None, dosage[0].text if len(dosage) == 1 and dosage[0].text else ""
+    line = dosage[0]
+    quantity = None
+    for rate in line.doseAndRate or ():
+        if rate.doseQuantity is not None:
+            quantity = rate.doseQuantity
+    text = line.text or ""
+    if quantity is None or quantity.value is None or (quantity.code or quantity.unit or "").lower() != "mg":
+        return None, text
+    per_day = None
+    timing = line.timing
+    repeat = timing.repeat if timing else None
+    if repeat is not None and repeat.frequency and repeat.period and repeat.periodUnit in PER_DAY:
+        per_day = repeat.frequency * PER_DAY[repeat.periodUnit] / float(repeat.period)
+    elif timing is not None and timing.code is not None:
+        for _, code in _codes(timing.code):
+            per_day = TIMING_CODES.get(code.upper(), per_day)
+    if per_day is None:
+        return None, text
+    dose = float(quantity.value)
+    words = (
+        f"{number(dose)} mg {number(per_day)} times a day"
+        if per_day != 1
+        else f"{number(dose)} mg once a day"
+    )
+    if per_day == 2:
+        words = f"{number(dose)} mg twice daily"
+    return dose * per_day, text or words
+
+
+def _subject(resource, concept, drug: Drug | None, name: str, formulation: str, raw) -> Subject:
+    if not formulation:
+        formulation = "xr" if EXTENDED_RELEASE.search(_concept_text(concept)) else "ir"
+    kind = resource.get_resource_type()
+    reference = f"{kind}/{resource.id}" if resource.id else ""
+    daily, words = daily_dose(resource) if kind == "MedicationRequest" else (None, "")
+    return Subject(reference, name, formulation, daily, words, raw)
+
+
+# ---------------------------------------------------------------- the whole patient
+
+
+@dataclass
+class Inputs:
+    """The validated resources of one hook call, by what they are for."""
+
+    patient: Any = None
+    observations: list = field(default_factory=list)
+    medications: list = field(default_factory=list)  # active MedicationRequest and MedicationStatement
+    conditions: list = field(default_factory=list)  # Condition and Procedure
+    drafts: list = field(default_factory=list)  # (model, raw JSON) of draft orders
+    selections: tuple[str, ...] | None = None  # order-select: the selected orders' references
+    patient_view: bool = False
+
+
+def map_patient(
+    inputs: Inputs, catalogue: Catalogue, *, region: str, today: dt.date, stale_days: int
+) -> Mapped:
+    """The API request for this patient, what it rests on, and the memantine orders it is about."""
+    mapped = Mapped(request={"region": region})
+
+    # The subject: a draft memantine order (order-select: a selected one), or active memantine.
+    medication_names: list[str] = []
+    for model, raw in inputs.drafts:
+        if model.get_resource_type() != "MedicationRequest":
+            continue
+        concept = _concept_of(model)
+        drug, name, formulation = _drug_for(concept, catalogue)
+        reference = f"MedicationRequest/{model.id}" if model.id else ""
+        selected = inputs.selections is None or reference in inputs.selections
+        if _is_memantine(drug, catalogue) and selected:
+            mapped.subjects.append(_subject(model, concept, drug, name, formulation, raw))
+        else:
+            medication_names.append(name)  # another order in the same session: taken with memantine
+    for item in inputs.medications:
+        kind = item.get_resource_type()
+        if kind == "MedicationRequest" and item.status not in ACTIVE_REQUEST:
+            continue
+        if kind == "MedicationStatement" and item.status not in ACTIVE_STATEMENT:
+            continue
+        if kind not in ("MedicationRequest", "MedicationStatement"):
+            continue
+        concept = _concept_of(item)
+        drug, name, formulation = _drug_for(concept, catalogue)
+        if inputs.patient_view and _is_memantine(drug, catalogue):
+            mapped.subjects.append(_subject(item, concept, drug, name, formulation, None))
+            continue
+        if concept is None and item.medicationReference is not None:
+            name = (
+                f"medication {item.medicationReference.reference or item.medicationReference.display or ''}"
+            )
+            name = name.strip() + " (its name was not sent)"
+        medication_names.append(name)
+    names = list(
+        dict.fromkeys(" ".join(n.split())[:MAX_MEDICATION_LENGTH] for n in medication_names if n.strip())
+    )
+    if len(names) > MAX_MEDICATIONS:
+        rest = len(names) - (MAX_MEDICATIONS - 1)
+        names = [*names[: MAX_MEDICATIONS - 1], f"{rest} further medications not checked"]
+        mapped.not_used.append(
+            f"Medications: the list is longer than {MAX_MEDICATIONS}; {rest} were not checked."
+        )
+    mapped.request["medications"] = names
+    formulations = {s.formulation for s in mapped.subjects}
+    mapped.request["formulation"] = "xr" if formulations == {"xr"} else "ir"
+    if len(formulations) > 1:
+        mapped.not_used.append(
+            "Formulation: both immediate and extended release are ordered; assessed as immediate release."
+        )
+
+    conditions, dialysis = _conditions(inputs.conditions, catalogue, today, stale_days, mapped)
+    mapped.request["conditions"] = conditions
+
+    if dialysis:
+        mapped.request["renal"] = {"dialysis": True}
+        mapped.used.append("Dialysis or end-stage kidney disease: " + "; ".join(dialysis) + ".")
+        mapped.used.append("Laboratory values are not used for the dose of a patient on dialysis.")
+    else:
+        _renal(inputs, mapped, today, stale_days)
+    _settle(mapped, catalogue)
+    return mapped
+
+
+def _renal(inputs: Inputs, mapped: Mapped, today: dt.date, stale_days: int) -> None:
+    readings = {m.name: _latest(m, inputs.observations, today, stale_days, mapped) for m in MEASURES}
+    age = _age(inputs.patient, today, mapped)
+    sex = _sex(inputs.patient, mapped)
+    creatinine, egfr = readings[CREATININE.name], readings[EGFR.name]
+    weight, height = readings[WEIGHT.name], readings[HEIGHT.name]
+    for measure in MEASURES:
+        reading = readings[measure.name]
+        if reading is not None:
+            mapped.used.append(f"{vocab.sentence(measure.name)} {reading.shown}.")
+        elif not any(n.startswith(vocab.sentence(measure.name)) for n in mapped.not_used):
+            mapped.not_used.append(f"{vocab.sentence(measure.name)}: none in the record.")
+    values: dict[str, Any] = {}
+    if age is not None:
+        values["age_years"] = age
+    if sex is not None:
+        values["sex"] = sex
+    for reading, name, unit in (
+        (weight, "weight", "weight_unit"),
+        (height, "height", "height_unit"),
+        (creatinine, "serum_creatinine", "creatinine_unit"),
+    ):
+        if reading is not None:
+            values[name] = round(reading.value, 4)
+            values[unit] = reading.unit
+    if egfr is not None:
+        values["egfr_ml_min_1_73m2"] = round(egfr.value, 2)
+    mapped.request["renal"] = values
+
+
+CG_PARTS = {
+    "age_years": "an age",
+    "sex": "a sex",
+    "weight": "a weight",
+    "serum_creatinine": "a serum creatinine",
+}
+# What a refused request path names in the record.
+PATH_INPUTS = {
+    "renal.age_years": ("age_years",),
+    "renal.sex": ("sex",),
+    "renal.weight": ("weight", "weight_unit"),
+    "renal.height": ("height", "height_unit"),
+    "renal.serum_creatinine": ("serum_creatinine", "creatinine_unit"),
+    "renal.egfr_ml_min_1_73m2": ("egfr_ml_min_1_73m2",),
+}
+
+
+def _renal_shape(values: dict[str, Any], mapped: Mapped) -> dict[str, Any] | None:
+    """The renal shape the values allow: Cockcroft-Gault when all four are there (with a height and a
+    lab eGFR when known), else a lab eGFR (de-indexed with weight and height), else none."""
+    if "dialysis" in values:
+        return values
+    complete = all(k in values for k in CG_PARTS)
+    if complete:
+        return values
+    if "egfr_ml_min_1_73m2" in values:
+        shape = {"egfr_ml_min_1_73m2": values["egfr_ml_min_1_73m2"]}
+        if "weight" in values and "height" in values:
+            shape.update({k: values[k] for k in ("weight", "weight_unit", "height", "height_unit")})
+        return shape
+    return None
+
+
+def _settle(mapped: Mapped, catalogue: Catalogue) -> None:
+    """Parse the request as the API would; a renal value the engine refuses is named with its message
+    and left out, and the rest parsed again (never a 400 for what the record holds)."""
+    values = dict(mapped.request.get("renal") or {})
+    for _ in range(len(PATH_INPUTS) + 2):
+        shape = _renal_shape(values, mapped)
+        request = (
+            {**mapped.request, "renal": shape}
+            if shape
+            else {k: v for k, v in mapped.request.items() if k != "renal"}
+        )
+        result = parse_request(
+            request,
+            known_indications=catalogue.indications_by_slug,
+            known_conditions=catalogue.conditions_by_slug,
+        )
+        if result.ok:
+            mapped.request = request
+            mapped.factors = result.factors
+            if shape is None or ("dialysis" not in shape and not all(k in shape for k in CG_PARTS)):
+                missing = [words for key, words in CG_PARTS.items() if key not in values]
+                if missing:
+                    mapped.not_used.append(
+                        "Cockcroft-Gault clearance not estimated: no " + ", ".join(missing) + " usable."
+                    )
+            return
+        dropped = False
+        for path, messages in result.errors.items():
+            keys = PATH_INPUTS.get(path)
+            if keys and any(k in values for k in keys):
+                for key in keys:
+                    values.pop(key, None)
+                mapped.not_used.append(f"Refused as implausible, not used: {' '.join(messages)}")
+                dropped = True
+        if not dropped:
+            break
+    # Nothing from the record is left to drop: assess without renal input (named as not given).
+    request = {k: v for k, v in mapped.request.items() if k != "renal"}
+    result = parse_request(
+        request,
+        known_indications=catalogue.indications_by_slug,
+        known_conditions=catalogue.conditions_by_slug,
+    )
+    if not result.ok:  # the record's medications or conditions: cannot happen with catalogue slugs
+        raise FhirInvalid({"prefetch": [" ".join(m for ms in result.errors.values() for m in ms)[:300]]})
+    mapped.request = request
+    mapped.factors = result.factors
