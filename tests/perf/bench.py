@@ -6,6 +6,7 @@
 It creates a throw-away test database (test_<name>), seeds the catalogue, then measures
 - engine assess() on the seed catalogue (no I/O),
 - the htmx results request and POST /api/v1/assess through the Django test client,
+- a CDS Hooks order-select call with its prefetch given and a signed JWT (tests/cds samples),
 - the summary PDF after warm-up,
 - the queries per results request, on the seed and on a catalogue ten times larger.
 """
@@ -75,6 +76,39 @@ def queries(fn) -> int:
     return len(ctx.captured_queries)
 
 
+def cds_hook_call(client):
+    """A signed order-select call as an EHR makes it: a severe renal patient with labs, five current
+    medications and two conditions prefetched (a fresh token each call: its id is checked and kept)."""
+    from django.conf import settings
+
+    from tests.cds import fhir_samples as fx
+    from tests.cds import jwt_keys
+
+    settings.CDS_HOOKS_ISSUERS = jwt_keys.issuers_setting()
+    url = "/cds-services/memantine-order-select"
+    data = fx.severe_renal_patient()
+    data["height"] = fx.bundle(fx.height(158))
+    data["egfr"] = fx.bundle(fx.egfr(24))
+    data["medicationStatements"] = fx.bundle(
+        *(fx.medication_statement(n) for n in ("sertraline 50 mg", "amlodipine", "metformin", "atorvastatin"))
+    )
+    data["medicationRequests"] = fx.bundle(fx.medication_request(None, rxnorm="36437", status="active"))
+    data["conditions"] = fx.bundle(fx.condition("84757009"), fx.condition("I50.9", fx.ICD10CM))
+    body = json.dumps(
+        fx.call("order-select", draft=fx.medication_request(dose_mg=10, per_day=2), prefetch_data=data)
+    )
+    tokens = iter([jwt_keys.token(aud=f"http://testserver{url}") for _ in range(500)])
+
+    def call():
+        response = client.post(
+            url, body, content_type="application/json", HTTP_AUTHORIZATION=f"Bearer {next(tokens)}"
+        )
+        assert response.status_code == 200 and response.json()["cards"], response.content[:300]
+        return response
+
+    return call, lambda: queries(call)
+
+
 def main() -> None:
     setup_test_environment()
     old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True)
@@ -124,6 +158,10 @@ def main() -> None:
         htmx_all = lambda: client.post("/", all_indications, HTTP_HX_REQUEST="true")  # noqa: E731
         report("htmx results request, all 11 indications", timed(htmx_all, 200))
         report("POST /api/v1/assess (test client)", timed(api, 400))
+        hook, hook_queries = cds_hook_call(client)
+        timed(hook, 30)
+        report("CDS Hooks order-select, prefetch given (JWT)", timed(hook, 400))
+        print(f"queries per CDS Hooks call: {hook_queries()}")
         timed(pdf, 3)
         report("summary PDF (after warm-up)", timed(pdf, 25))
         print(f"queries per results request (seed): {queries(htmx)}; per API request: {queries(api)}")

@@ -38,6 +38,7 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from hypothesis.control import currently_in_test_context
 
+from decision_support.errors import is_machine_path
 from indications.engine.factors import LIMITS
 from indications.forms import IntakeForm
 from indications.models import CatalogueRelease
@@ -191,7 +192,7 @@ def assert_sound(response, *, method: str, path: str, data: bytes = b"") -> None
     assert status < 500, f"{request}: {status}"
     content_type = response.get("Content-Type", "")
     body = response.content
-    is_api = path.startswith("/api/")
+    is_api = is_machine_path(path.split("?")[0])
     if content_type == "application/pdf":
         assert status == 200 and body.startswith(b"%PDF-"), f"{request}: a broken PDF ({status})"
         assert path.split("?")[0].endswith("summary.pdf"), f"{request}: a PDF from a door that makes none"

@@ -1,0 +1,390 @@
+"""FHIR R4 to the patient factors, and the assessment to cards: pure, no database, no HTTP.
+
+The engine's own test catalogue (tests/engine/universe.py) with a few EHR codes added."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import pytest
+
+from cds_hooks.cards import CardContext, cards, md
+from cds_hooks.fhir import FhirInvalid, Inputs, map_patient, validate
+from indications.engine import assess, present
+from indications.engine.catalogue import Catalogue
+from tests.cds import fhir_samples as fx
+from tests.cds.card_schema import response_problems
+from tests.engine.universe import universe_snapshot
+
+TODAY = dt.date.today()
+
+
+def catalogue() -> Catalogue:
+    snapshot = universe_snapshot()
+    for d in snapshot["drugs"]:
+        if d["name"] == "sertraline":
+            d["rxnorm_code"] = "36437"
+    snapshot["codes"] = [
+        {
+            "system": "icd-10-cm",
+            "code": "N18.6",
+            "display": "End stage renal disease",
+            "means": "dialysis",
+            "drug": "",
+            "formulation": "",
+            "condition": "",
+            "includes_subcodes": False,
+            "source": "us-label",
+        },
+        {
+            "system": "snomed",
+            "code": "84757009",
+            "display": "Epilepsy",
+            "means": "condition",
+            "drug": "",
+            "formulation": "",
+            "condition": "seizure-disorder",
+            "includes_subcodes": False,
+            "source": "us-label",
+        },
+        {
+            "system": "icd-10-cm",
+            "code": "G40",
+            "display": "Epilepsy and recurrent seizures",
+            "means": "condition",
+            "drug": "",
+            "formulation": "",
+            "condition": "seizure-disorder",
+            "includes_subcodes": True,
+            "source": "us-label",
+        },
+        {
+            "system": "rxnorm",
+            "code": "1100184",
+            "display": "memantine 28 MG 24HR Extended Release Oral Capsule",
+            "means": "drug",
+            "drug": "memantine",
+            "formulation": "xr",
+            "condition": "",
+            "includes_subcodes": False,
+            "source": "us-label",
+        },
+    ]
+    return Catalogue.from_snapshot(snapshot, version="test-universe")
+
+
+CATALOGUE = catalogue()
+
+
+def inputs(prefetch: dict, *, draft: dict | None = None, patient_view=False) -> Inputs:
+    def each(key):
+        value = prefetch.get(key)
+        if value is None:
+            return []
+        model = validate(value, key)
+        if model.get_resource_type() == "Bundle":
+            return [e.resource for e in model.entry or ()]
+        return [model]
+
+    patient = prefetch.get("patient")
+    drafts = [(validate(draft, "draft"), draft)] if draft else []
+    return Inputs(
+        patient=validate(patient, "patient") if patient else None,
+        observations=[r for k in ("creatinine", "egfr", "weight", "height") for r in each(k)],
+        medications=[r for k in ("medicationRequests", "medicationStatements") for r in each(k)],
+        conditions=[r for k in ("conditions", "procedures") for r in each(k)],
+        drafts=drafts,
+        patient_view=patient_view,
+    )
+
+
+def mapped(prefetch: dict, draft: dict | None = None, region="us", patient_view=False):
+    if draft is None and not patient_view:
+        draft = fx.medication_request()
+    return map_patient(
+        inputs(prefetch, draft=draft, patient_view=patient_view),
+        CATALOGUE,
+        region=region,
+        today=TODAY,
+        stale_days=90,
+    )
+
+
+def card_list(result):
+    assessment = assess(result.factors, CATALOGUE, today=TODAY)
+    view = present(assessment, CATALOGUE)
+    found = cards(assessment, view, CardContext(result, "https://app.example/", "https://app.example/about"))
+    assert response_problems({"cards": found}) == []
+    return found
+
+
+def test_cockcroft_gault_inputs_come_from_the_record():
+    result = mapped(fx.severe_renal_patient())
+    renal = result.request["renal"]
+    assert renal["age_years"] == 80 and renal["sex"] == "female"
+    assert (renal["weight"], renal["weight_unit"]) == (50, "kg")
+    assert (renal["serum_creatinine"], renal["creatinine_unit"]) == (2.0, "mg/dL")
+    assert any("LOINC 2160-0" in line for line in result.used)
+
+
+def test_units_in_umol_and_pounds_give_the_same_clearance_as_mg_and_kg():
+    metric = mapped(fx.severe_renal_patient())
+    other = mapped(
+        fx.prefetch(
+            patient_resource=fx.patient(born=f"{TODAY.year - 80}-01-01"),
+            creatinine_obs=fx.creatinine(176.8, "umol/L"),
+            weight_obs=fx.weight(110.23, "lb"),
+        )
+    )
+    a = assess(metric.factors, CATALOGUE, today=TODAY).renal.used.crcl_ml_min
+    b = assess(other.factors, CATALOGUE, today=TODAY).renal.used.crcl_ml_min
+    assert other.request["renal"]["creatinine_unit"] == "umol/L"
+    assert other.request["renal"]["weight_unit"] == "lb"
+    assert b == pytest.approx(a, rel=0.001)
+
+
+def test_grams_and_metres_are_converted():
+    result = mapped(
+        fx.prefetch(
+            patient_resource=fx.patient(),
+            creatinine_obs=fx.creatinine(1.0),
+            weight_obs=fx.weight(70000, "g"),
+            height_obs=fx.observation("8302-2", 1.7, "m"),
+        )
+    )
+    assert result.request["renal"]["weight"] == pytest.approx(70)
+    assert result.request["renal"]["height"] == pytest.approx(170)
+
+
+def test_a_stale_creatinine_is_named_and_not_used():
+    data = fx.severe_renal_patient()
+    data["creatinine"] = fx.bundle(fx.creatinine(2.0, days_ago=120))
+    result = mapped(data)
+    assert "serum_creatinine" not in result.request.get("renal", {})
+    assert any("120 days old" in line and "stale" in line for line in result.not_used)
+    found = card_list(result)
+    assert found[0]["summary"].startswith("Memantine: Dose not confirmed")
+    assert "stale" in found[0]["detail"]
+
+
+def test_stale_threshold_is_configurable():
+    data = fx.severe_renal_patient()
+    data["creatinine"] = fx.bundle(fx.creatinine(2.0, days_ago=20))
+    result = map_patient(
+        inputs(data, draft=fx.medication_request()), CATALOGUE, region="us", today=TODAY, stale_days=14
+    )
+    assert "serum_creatinine" not in result.request.get("renal", {})
+
+
+def test_only_the_latest_creatinine_counts_even_when_an_older_one_is_usable():
+    data = fx.severe_renal_patient()
+    newest = fx.creatinine(2.0, days_ago=1, status="preliminary")
+    data["creatinine"] = fx.bundle(fx.creatinine(0.8, days_ago=30), newest)
+    result = mapped(data)
+    assert "serum_creatinine" not in result.request.get("renal", {})
+    assert any("preliminary" in line for line in result.not_used)
+
+
+def test_a_value_in_an_unknown_unit_is_not_converted():
+    data = fx.severe_renal_patient()
+    data["weight"] = fx.bundle(fx.weight(9, "[stone_av]"))
+    result = mapped(data)
+    assert "weight" not in result.request.get("renal", {})
+    assert any("not recognised" in line for line in result.not_used)
+
+
+def test_implausible_creatinine_is_refused_with_the_engines_message_and_the_rest_assessed():
+    data = fx.severe_renal_patient()
+    data["creatinine"] = fx.bundle(fx.creatinine(0.05, "mg/dL"))  # a µmol/L-sized slip the other way
+    result = mapped(data)
+    assert "serum_creatinine" not in result.request.get("renal", {})
+    assert any(line.startswith("Refused as implausible") for line in result.not_used)
+    assert assess(result.factors, CATALOGUE, today=TODAY).dose.verdict == "unconfirmed"
+
+
+def test_a_child_is_not_given_an_adult_clearance():
+    data = fx.severe_renal_patient()
+    data["patient"] = fx.patient(born=f"{TODAY.year - 12}-01-01")
+    result = mapped(data)
+    assert "age_years" not in result.request.get("renal", {})
+    assert any("adult" in line for line in result.not_used)
+
+
+def test_no_creatinine_means_renal_function_unknown_and_no_confirmed_dose():
+    data = fx.prefetch(patient_resource=fx.patient(), weight_obs=fx.weight(70))
+    result = mapped(data)
+    assert "renal" not in result.request
+    found = card_list(result)
+    verdict = found[0]
+    assert "renal function not given" in verdict["summary"]
+    assert "Serum creatinine: none in the record" in verdict["detail"].replace("\\", "")
+
+
+def test_gender_other_is_named_not_guessed():
+    data = fx.severe_renal_patient()
+    data["patient"] = fx.patient(gender="other")
+    result = mapped(data)
+    assert "sex" not in result.request.get("renal", {})
+    assert any("“other”" in line for line in result.not_used)
+
+
+def test_lab_egfr_alone_is_used_when_cockcroft_gault_cannot_be_computed():
+    data = fx.prefetch(patient_resource=fx.patient(gender="unknown"), egfr_obs=fx.egfr(22))
+    result = mapped(data)
+    assert result.request["renal"] == {"egfr_ml_min_1_73m2": 22.0}
+    assert any("Cockcroft-Gault clearance not estimated" in line for line in result.not_used)
+
+
+def test_end_stage_kidney_disease_makes_the_renal_input_dialysis_whatever_the_labs():
+    data = fx.severe_renal_patient()
+    data["creatinine"] = fx.bundle(fx.creatinine(0.9))
+    data["conditions"] = fx.bundle(fx.condition("N18.6", fx.ICD10CM, "End stage renal disease"))
+    result = mapped(data)
+    assert result.request["renal"] == {"dialysis": True}
+    found = card_list(result)
+    assert found[0]["indicator"] == "critical"
+    assert "suggestions" not in found[0]
+    assert "mg twice daily" not in found[0]["summary"]
+
+
+def test_icd10_subcodes_map_through_their_parent_and_resolved_conditions_do_not():
+    data = fx.severe_renal_patient()
+    data["conditions"] = fx.bundle(
+        fx.condition("G40.909", fx.ICD10CM), fx.condition("84757009", fx.SNOMED, status="resolved")
+    )
+    result = mapped(data)
+    assert result.request["conditions"] == ["seizure-disorder"]
+    assert sum("Seizure disorder" in line for line in result.used) == 1
+
+
+def test_medications_by_rxnorm_code_first_and_by_name_second_and_never_dropped():
+    data = fx.severe_renal_patient()
+    data["medicationRequests"] = fx.bundle(
+        fx.medication_request(None, rxnorm="36437", status="active", dose_mg=None),
+        fx.medication_request("Amantadine 100 mg capsule", status="active", dose_mg=None),
+        fx.medication_request("Zyxlofrin 5 mg", status="active", dose_mg=None),
+    )
+    result = mapped(data)
+    names = result.request["medications"]
+    assert names[0] == "sertraline"
+    assert "Amantadine 100 mg capsule" in names
+    assert "Zyxlofrin 5 mg" in names
+    assessment = assess(result.factors, CATALOGUE, today=TODAY)
+    assert "Zyxlofrin 5 mg" in assessment.unrecognized_medications
+
+
+def test_a_medication_with_neither_name_nor_known_code_is_reported_not_checked():
+    data = fx.severe_renal_patient()
+    data["medicationStatements"] = fx.bundle(fx.medication_statement(None, rxnorm="999999999"))
+    result = mapped(data)
+    assert result.request["medications"] == ["medication coded rxnorm 999999999"]
+    assessment = assess(result.factors, CATALOGUE, today=TODAY)
+    assert assessment.unrecognized_medications
+
+
+def test_extended_release_by_code_or_words():
+    by_code = mapped(
+        fx.severe_renal_patient(), draft=fx.medication_request(None, rxnorm="1100184", dose_mg=28, per_day=1)
+    )
+    by_words = mapped(
+        fx.severe_renal_patient(),
+        draft=fx.medication_request("Namenda XR 28 mg capsule", dose_mg=28, per_day=1),
+    )
+    assert by_code.request["formulation"] == by_words.request["formulation"] == "xr"
+    found = card_list(by_words)
+    assert "14 mg" in found[0]["summary"]
+
+
+def test_the_draft_order_dose_is_read_and_a_cap_suggestion_offered():
+    result = mapped(fx.severe_renal_patient(), draft=fx.medication_request(dose_mg=10, per_day=2))
+    assert result.subjects[0].daily_mg == 20
+    found = card_list(result)
+    verdict = found[0]
+    suggestion = verdict["suggestions"][0]
+    assert verdict["selectionBehavior"] == "at-most-one"
+    action = suggestion["actions"][0]
+    assert action["type"] == "update"
+    dosage = action["resource"]["dosageInstruction"][0]
+    assert dosage["doseAndRate"][0]["doseQuantity"]["value"] * dosage["timing"]["repeat"]["frequency"] == 10
+    assert action["resource"]["id"] == result.subjects[0].reference.split("/")[1]
+
+
+def test_an_order_within_the_cap_gets_no_suggestion():
+    result = mapped(fx.severe_renal_patient(), draft=fx.medication_request(dose_mg=5, per_day=2))
+    found = card_list(result)
+    assert "suggestions" not in found[0]
+    assert "within this patient's maximum" in found[0]["detail"]
+
+
+def test_an_order_above_the_labelled_maximum_is_a_card_even_with_normal_kidneys():
+    data = fx.prefetch(
+        patient_resource=fx.patient(born="1960-01-01", gender="male"),
+        creatinine_obs=fx.creatinine(0.9),
+        weight_obs=fx.weight(80),
+    )
+    result = mapped(data, draft=fx.medication_request(dose_mg=20, per_day=2))
+    found = card_list(result)
+    assert "above this patient's maximum" in found[0]["summary"]
+    assert (
+        found[0]["suggestions"][0]["actions"][0]["resource"]["dosageInstruction"][0]["text"]
+        == "10 mg twice daily"
+    )
+
+
+def test_eu_amantadine_is_not_recommended_and_shows_no_dose():
+    data = fx.severe_renal_patient()
+    data["medicationStatements"] = fx.bundle(fx.medication_statement("amantadine"))
+    result = mapped(data, region="eu")
+    found = card_list(result)
+    assert found[0]["indicator"] == "critical"
+    assert "Not recommended" in found[0]["summary"]
+    assert "suggestions" not in found[0]
+
+
+def test_patient_view_is_about_the_active_memantine_which_is_not_an_interaction_with_itself():
+    data = fx.severe_renal_patient()
+    data["medicationStatements"] = fx.bundle(fx.medication_statement("memantine 10 mg tablet"))
+    result = mapped(data, patient_view=True)
+    assert len(result.subjects) == 1
+    assert result.request["medications"] == []
+
+
+def test_record_text_is_markdown_escaped():
+    data = fx.severe_renal_patient()
+    data["medicationStatements"] = fx.bundle(
+        fx.medication_statement("<img src=x onerror=alert(1)> [a](javascript:x)")
+    )
+    found = card_list(mapped(data))
+    detail = "\n".join(c["detail"] for c in found)
+    assert re.search(r"(?<!\\)<", detail) is None  # every < escaped: no raw HTML
+    assert re.search(r"(?<!\\)\]\(javascript", detail) is None  # no link made of record text
+    assert "\\<img" in detail
+    assert md("a*b_c<d>") == "a\\*b\\_c\\<d\\>"
+
+
+def test_info_flags_are_grouped_in_one_card():
+    data = fx.severe_renal_patient()
+    data["medicationStatements"] = fx.bundle(
+        fx.medication_statement("sertraline"), fx.medication_statement("metformin")
+    )
+    found = card_list(mapped(data))
+    info = [c for c in found if c["indicator"] == "info"]
+    assert len(info) <= 1
+
+
+def test_summaries_stay_under_140_characters_with_long_catalogue_text():
+    from cds_hooks.cards import summary
+
+    assert len(summary("word " * 60)) < 140
+    assert summary("short") == "short"
+
+
+def test_invalid_fhir_is_refused_with_where():
+    with pytest.raises(FhirInvalid) as error:
+        validate({"resourceType": "Observation", "status": "final"}, "prefetch.creatinine")
+    assert "prefetch.creatinine" in error.value.errors
+    with pytest.raises(FhirInvalid):
+        validate({"resourceType": "NotAThing"}, "x")
+    with pytest.raises(FhirInvalid):
+        validate(["not", "a", "resource"], "x")
