@@ -27,7 +27,9 @@ from urllib.parse import quote, urlencode
 
 from indications.engine import Assessment, Presentation
 from indications.engine import vocabulary as vocab
+from indications.engine.catalogue import Catalogue
 from indications.engine.checks import regimen_doses
+from indications.engine.factors import LIMITS, RenalEstimate
 from indications.engine.presentation import FlagView, Link
 
 from .fhir import Mapped, Subject, number
@@ -40,6 +42,7 @@ OVERRIDE_REASONS = (
     ("benefit-outweighs-risk", "Benefit outweighs the risk for this patient"),
 )
 UCUM = "http://unitsofmeasure.org"
+ABOUT = "About this service and its limits"
 _MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+\-.!|~<>&])")
 
 
@@ -99,9 +102,11 @@ def intake_link(context: CardContext) -> dict[str, str]:
     if request.get("medications"):
         params.append(("medications", "\n".join(request["medications"])))
     params.extend(("conditions", slug) for slug in request.get("conditions", ()))
+    # After "#": the browser fills the form from it (static/app/intake.js); a fragment is never sent to
+    # a server, so the values reach no proxy's or server's log.
     return {
         "label": "Open in memantine decision support (values from the record filled in)",
-        "url": f"{context.intake_url}?{urlencode(params)}",
+        "url": f"{context.intake_url}#{urlencode(params)}",
         "type": "absolute",
     }
 
@@ -154,15 +159,80 @@ def _flag_lines(flag: FlagView) -> list[str]:
     return lines
 
 
-def _record_lines(view: Presentation, context: CardContext) -> list[str]:
+# What was not given, in the words of a record rather than a form.
+RECORD_MISSING = {
+    "medications": "No active medication in the record: no interaction was checked.",
+    "conditions": (
+        "No condition in the record that the catalogue's codes recognise (SNOMED CT exactly, ICD-10 with its"
+        " subcodes): condition checks assume none apply. A condition coded otherwise is not seen."
+    ),
+    "hepatic": (
+        "Hepatic function is not read from the record (no Child-Pugh class): no hepatic rule was applied."
+    ),
+}
+
+
+MAX_LINES = 25  # of one list on a card; the rest is counted, not shown (the record may be long)
+MAX_LINE = 300  # characters of one line taken from the record
+
+
+def _listed(title: str, items: Iterable[str]) -> list[str]:
+    items = list(dict.fromkeys(items))
+    if not items:
+        return []
+    shown = [md(item[:MAX_LINE] + ("…" if len(item) > MAX_LINE else "")) for item in items[:MAX_LINES]]
+    more = [f"{len(items) - MAX_LINES} more not listed."] if len(items) > MAX_LINES else []
+    return ["", f"**{title}**", *_bullets([*shown, *more])]
+
+
+def _used_lines(mapped: Mapped) -> list[str]:
+    return _listed("Values from the record", mapped.used)
+
+
+def _record_lines(assessment: Assessment, view: Presentation, context: CardContext) -> list[str]:
     mapped = context.mapped
-    lines: list[str] = []
-    if mapped.used:
-        lines += ["", "**Values from the record**", *_bullets(md(u) for u in mapped.used)]
-    missing = [*mapped.not_used, *view.missing]
-    if missing:
-        lines += ["", "**Missing, stale or not used**", *_bullets(md(m) for m in dict.fromkeys(missing))]
-    return lines
+    lines = _used_lines(mapped)
+    missing = list(mapped.not_used)
+    renal = assessment.factors.renal
+    for item in assessment.inputs_missing:
+        if item.field == "renal" and not assessment.renal.given:
+            missing.append(
+                "Renal function could not be estimated from the record: the dose is not confirmed."
+            )
+        elif item.field == "renal" and isinstance(renal, RenalEstimate) and not renal.has_creatinine:
+            missing.append(
+                "No usable serum creatinine in the record: Cockcroft-Gault, the clearance the label uses,"
+                " was not calculated."
+            )
+        else:
+            missing.append(RECORD_MISSING.get(item.field, item.message))
+    return lines + _listed("Missing, stale or not used", missing)
+
+
+def minor_card(mapped: Mapped, context: CardContext, version: str) -> dict[str, Any]:
+    """A patient under the adult age the engine assesses: no dose, and why."""
+    low = LIMITS["age_years"].low
+    detail = [
+        f"**No dose is shown.** The patient is {md(number(mapped.minor_age))} years old; this service"
+        f" assesses adults ({md(number(low))} years and over).",
+        *_used_lines(mapped),
+        "",
+        f"Catalogue release {md(version)} · {md_link(Link(ABOUT, context.about_url))}",
+    ]
+    return {
+        "uuid": str(uuid.uuid4()),
+        "summary": summary(
+            f"Memantine: patient aged {number(mapped.minor_age)}; this service assesses adults only:"
+            " no dose shown"
+        ),
+        "indicator": "warning",
+        "detail": "\n".join(detail),
+        "source": {"label": f"Memantine decision support, catalogue {version}", "url": context.about_url},
+        "overrideReasons": [
+            {"code": code, "system": OVERRIDE_SYSTEM, "display": display}
+            for code, display in OVERRIDE_REASONS
+        ],
+    }
 
 
 def _renal_lines(view: Presentation) -> list[str]:
@@ -198,17 +268,54 @@ def _dose_lines(view: Presentation) -> list[str]:
     ]
 
 
-def _suggestion(subject: Subject, assessment: Assessment, view: Presentation) -> dict[str, Any] | None:
-    """Update the draft order to the regimen this patient may have, when the regimen is one dose with
-    its frequency that the maximum allows (else no suggestion: the card says to check the order)."""
+def _product(subject: Subject, amount: float, catalogue: Catalogue) -> dict[str, Any] | None:
+    """The medication a suggestion orders: the draft's own when one dose of it can be measured (an
+    oral solution, or the same strength), else the catalogue's product of this strength, formulation
+    and drug (memantine, or memantine with donepezil); None when there is not exactly one."""
+    if subject.solution or subject.unit_strength == amount:
+        return {}
+    strength = re.compile(rf"memantine[^/]*?\b{re.escape(number(amount))} MG\b", re.IGNORECASE)
+    found = [
+        c
+        for c in catalogue.codes
+        if c.means == "drug"
+        and c.system == "rxnorm"
+        and c.drug == subject.drug
+        and c.formulation == subject.formulation
+        and "pack" not in c.display.lower()
+        and strength.search(c.display)
+    ]
+    if len(found) != 1:
+        return None
+    code = found[0]
+    return {
+        "coding": [{"system": vocab.CODE_SYSTEM_URIS["rxnorm"], "code": code.code, "display": code.display}],
+        "text": code.display,
+    }
+
+
+def _suggestion(
+    subject: Subject, assessment: Assessment, view: Presentation, catalogue: Catalogue
+) -> tuple[dict[str, Any] | None, str]:
+    """Update the draft order to the regimen this patient may have, and the product that gives it;
+    (None, why) when that cannot be written (the card then says to change the order by hand)."""
     maximum = assessment.dose.max_mg_per_day
     doses = regimen_doses(assessment.dose.regimen)
-    if subject.resource is None or maximum is None or doses is None or not subject.reference:
-        return None
+    if subject.resource is None or not subject.reference or maximum is None or doses is None:
+        return None, "the regimen cannot be written as one dose and a frequency"
     amount, times = doses
     if amount * times > maximum:
-        return None
+        return None, "the regimen is above the maximum"
+    medication = _product(subject, amount, catalogue)
+    if medication is None:
+        return (
+            None,
+            f"no single product of {number(amount)} mg is in the catalogue's codes for {subject.name}",
+        )
     resource = copy.deepcopy(dict(subject.resource))
+    if medication:
+        resource.pop("medicationReference", None)
+        resource["medicationCodeableConcept"] = medication
     resource["dosageInstruction"] = [
         {
             "text": assessment.dose.regimen,
@@ -216,6 +323,7 @@ def _suggestion(subject: Subject, assessment: Assessment, view: Presentation) ->
             "doseAndRate": [{"doseQuantity": {"value": amount, "unit": "mg", "system": UCUM, "code": "mg"}}],
         }
     ]
+    product = f" as {medication['text']}" if medication else ""
     label = summary(f"Change the order to {assessment.dose.regimen} (maximum {view.dose.maximum})")
     return {
         "label": label,
@@ -224,92 +332,168 @@ def _suggestion(subject: Subject, assessment: Assessment, view: Presentation) ->
         "actions": [
             {
                 "type": "update",
-                "description": f"Set the dose of {subject.name[:80]} to {assessment.dose.regimen}.",
+                "description": f"Order {subject.name[:80]} as {assessment.dose.regimen}{product[:200]}.",
                 "resource": resource,
             }
         ],
-    }
+    }, ""
 
 
-def _order_lines(
-    subjects: Sequence[Subject], assessment: Assessment, view: Presentation
-) -> tuple[list[str], list]:
-    """What each memantine order says against this patient's maximum, and the suggestions to fix it."""
-    lines: list[str] = []
-    suggestions = []
-    maximum = assessment.dose.max_mg_per_day
-    for subject in subjects:
-        if subject.daily_mg is None:
-            said = f" (“{md(subject.dose_text)}”)" if subject.dose_text else ""
-            lines.append(
-                f"- The order for {md(subject.name)}{said}: its daily dose could not be read; check it."
+@dataclass
+class OrderCheck:
+    """What the memantine orders (or current memantine) say against this patient's dose."""
+
+    lines: list[str]
+    suggestions: list[dict[str, Any]]
+    above: bool = False  # a daily dose above the maximum shown
+    above_label: bool = False  # above even the labelled maximum of the formulation
+    unread: bool = False  # an order whose daily dose could not be read
+    new_start: Subject | None = None  # a first order above the labelled starting dose
+
+
+def _check_orders(assessment: Assessment, view: Presentation, context: CardContext, catalogue) -> OrderCheck:
+    check = OrderCheck([], [])
+    mapped = context.mapped
+    dose = assessment.dose
+    maximum = dose.max_mg_per_day
+    confirmed = not view.dose.not_confirmed
+    regimen = catalogue.regimen(assessment.region, assessment.formulation)
+    labelled = regimen.max_mg_per_day if regimen else None
+    for subject in mapped.subjects:
+        what = (
+            f"The order for {md(subject.name)}"
+            if subject.is_order
+            else f"Current memantine, {md(subject.name)}"
+        )
+        said = f" (“{md(subject.dose_text)}”)" if subject.dose_text else ""
+        daily = subject.daily_mg
+        if daily is None:
+            against = (
+                f" against this patient's maximum, {md(view.dose.maximum)}" if maximum and confirmed else ""
             )
+            check.lines.append(f"- {what}{said}: its daily dose could not be read; check it{against}.")
+            check.unread = check.unread or subject.is_order
+        elif maximum is None:
+            check.lines.append(
+                f"- {what}: {md(number(daily))} mg/day. There is no labelled dose for this patient: it"
+                " cannot be checked against a maximum."
+            )
+        elif not confirmed:
+            line = (
+                f"- {what}: {md(number(daily))} mg/day. This patient's maximum is not confirmed"
+                f" ({md(view.dose.not_confirmed[0])})"
+            )
+            if daily > maximum:
+                check.above = True
+                line += f"; it is above even the unadjusted maximum, {md(view.dose.maximum)}"
+            check.lines.append(line + ".")
         else:
-            above = maximum is not None and subject.daily_mg > maximum
+            above = daily > maximum
+            check.above = check.above or above
             where = "above" if above else "within"
-            cap = f" {md(view.dose.maximum)}" if maximum is not None else ""
-            lines.append(
-                f"- The order for {md(subject.name)}: {md(number(subject.daily_mg))} mg/day, {where} this"
-                f" patient's maximum{cap}."
+            check.lines.append(
+                f"- {what}: {md(number(daily))} mg/day, {where} this patient's maximum,"
+                f" {md(view.dose.maximum)}."
             )
-        if maximum is not None and (subject.daily_mg is None or subject.daily_mg > maximum):
-            found = _suggestion(subject, assessment, view)
-            if found is not None:
-                suggestions.append(found)
-    return lines, suggestions
+        if daily is not None and labelled is not None and daily > labelled:
+            check.above_label = True
+        if subject.formulation != assessment.formulation:
+            check.lines.append(
+                f"- {what} is {md(vocab.FORMULATIONS[subject.formulation].lower())}; the dose above is for"
+                f" {md(vocab.FORMULATIONS[assessment.formulation].lower())}. Check the product."
+            )
+        if subject.is_order and mapped.memantine_in_record:
+            names = ", ".join(md(n) for n in mapped.memantine_in_record[:3])
+            check.lines.append(
+                f"- The record also lists memantine ({names}): the total daily dose counts against the"
+                " maximum."
+            )
+        wanted = (
+            subject.is_order and daily is not None and maximum is not None and confirmed and daily > maximum
+        )
+        if wanted and subject.formulation_known and subject.formulation == assessment.formulation:
+            suggestion, why = _suggestion(subject, assessment, view, catalogue)
+            if suggestion is not None:
+                check.suggestions.append(suggestion)
+            else:
+                check.lines.append(f"- No change is suggested ({md(why)}): change the order by hand.")
+        start = dose.start_mg_per_day
+        first = subject.is_order and not mapped.memantine_in_record and daily is not None
+        if first and start is not None and maximum is not None and daily > start and not check.above:
+            check.new_start = subject
+    return check
 
 
-def _over_maximum(subjects: Sequence[Subject], assessment: Assessment) -> bool:
-    maximum = assessment.dose.max_mg_per_day
-    return maximum is not None and any(s.daily_mg is not None and s.daily_mg > maximum for s in subjects)
-
-
-def cards(assessment: Assessment, view: Presentation, context: CardContext) -> list[dict[str, Any]]:
+def _summary(assessment: Assessment, view: Presentation, context: CardContext, check: OrderCheck) -> str:
     dose = view.dose
-    subjects = context.mapped.subjects
     if dose.verdict in vocab.NO_DOSE_VERDICTS:
-        behind = [f for f in view.flags if f.verdict == dose.verdict]
-    else:
-        behind = [f for f in view.flags if f.verdict == dose.verdict and dose.verdict != "standard"]
+        return f"Memantine: {dose.heading}"
+    if check.above:
+        return f"Memantine order above this patient's maximum ({dose.maximum}): {dose.regimen}"
+    if dose.verdict == "unconfirmed" and not assessment.renal.given:
+        text = "Memantine: dose not confirmed: renal function could not be estimated from the record"
+        return text + (" (a value was refused as implausible)" if context.mapped.refused else "")
+    if dose.verdict != "standard":
+        return f"Memantine: {dose.heading}: {dose.regimen} (maximum {dose.maximum})"
+    if check.unread:
+        return (
+            f"Memantine: the order's daily dose could not be read; this patient's maximum is {dose.maximum}"
+        )
+    subject = check.new_start
+    return (
+        f"Memantine: new start at {number(subject.daily_mg)} mg/day, above the labelled starting dose"
+        f" ({dose.start}): titrate"
+    )
+
+
+def cards(
+    assessment: Assessment, view: Presentation, context: CardContext, catalogue: Catalogue
+) -> list[dict[str, Any]]:
+    dose = view.dose
+    # Every flag that acts on the dose is told on the dose card; the others get cards of their own.
+    behind = [f for f in view.flags if f.verdict != "standard"]
+    behind.sort(key=lambda f: -vocab.VERDICT_RANK[f.verdict])
     behind_codes = {f.code for f in behind}
+    check = _check_orders(assessment, view, context, catalogue)
     result = []
-    over = _over_maximum(subjects, assessment)
-    if dose.verdict != "standard" or over:
-        order_lines, suggestions = _order_lines(subjects, assessment, view)
+    if dose.verdict != "standard" or check.above or check.unread or check.new_start:
         detail = _dose_lines(view)
-        if order_lines:
-            detail += ["", "**The order**", *order_lines]
+        if check.lines:
+            detail += [
+                "",
+                "**The order**" if context.mapped.subjects[0].is_order else "**Current memantine**",
+            ]
+            detail += check.lines
         for flag in behind:
             detail += ["", *_flag_lines(flag)]
-        detail += _renal_lines(view) + _record_lines(view, context)
-        about = md_link(Link("About this service and its limits", context.about_url))
+        detail += _renal_lines(view) + _record_lines(assessment, view, context)
+        about = md_link(Link(ABOUT, context.about_url))
         detail += ["", f"Catalogue release {md(view.catalogue_version)} · {about}"]
         severities = [f.severity for f in behind]
-        if severities:
+        if dose.tone == "stop" or check.above_label:
+            indicator = "critical"
+        elif severities:
             indicator = min(severities, key=lambda s: vocab.SEVERITY_RANK[s])
         else:
-            indicator = "critical" if dose.tone == "stop" else "warning"
-        text = f"Memantine: {dose.heading}"
-        if dose.shows_dose and dose.verdict != "standard":
-            text += f": {dose.regimen} (maximum {dose.maximum})"
-        if over:
-            text = f"Memantine order above this patient's maximum ({dose.maximum}): {dose.regimen}"
+            indicator = "warning"
         links = [s for f in behind for s in f.sources] + [s for note in dose.basis for s in note.sources]
         result.append(
             _card(
-                summary_text=text,
+                summary_text=_summary(assessment, view, context, check),
                 indicator=indicator,
                 detail=detail,
                 links=_sources(links),
                 view=view,
                 context=context,
-                suggestions=suggestions,
+                suggestions=check.suggestions,
             )
         )
     for flag in view.flags:
         if flag.code in behind_codes or flag.severity == "info":
             continue
-        detail = _flag_lines(flag) + _record_lines(view, context)
+        detail = _flag_lines(flag)
+        if not result:  # the first card carries what the record gave; the others link to it all
+            detail += _record_lines(assessment, view, context)
         detail += ["", f"Catalogue release {md(view.catalogue_version)}"]
         result.append(
             _card(
@@ -326,6 +510,8 @@ def cards(assessment: Assessment, view: Presentation, context: CardContext) -> l
         detail = []
         for flag in info:
             detail += [*_flag_lines(flag), ""]
+        if not result:
+            detail += [*_record_lines(assessment, view, context), ""]
         detail += [f"Catalogue release {md(view.catalogue_version)}"]
         titles = "; ".join(f.title for f in info)
         plural = "s" if len(info) > 1 else ""

@@ -33,7 +33,8 @@ from pydantic import ValidationError
 from indications.engine import parse_request
 from indications.engine import vocabulary as vocab
 from indications.engine.catalogue import Catalogue, Drug
-from indications.engine.factors import MAX_MEDICATION_LENGTH, MAX_MEDICATIONS, PatientFactors
+from indications.engine.checks import regimen_doses
+from indications.engine.factors import LIMITS, MAX_MEDICATION_LENGTH, MAX_MEDICATIONS, PatientFactors
 from indications.engine.medications import recognise
 
 LOINC = "http://loinc.org"
@@ -48,6 +49,17 @@ class Measure:
     name: str
     loinc: tuple[str, ...]
     units: Mapping[str, tuple[str, float]]  # UCUM code or unit text -> (the API's unit, factor)
+    # Of two results on one day with no time, the one that gives the lower clearance ("high" or
+    # "low" value); "" when neither is (neither is used).
+    prefer: str = ""
+
+    def unit(self, key: str) -> tuple[str, float] | None:
+        """The API's unit and factor for a UCUM code or unit text (exact, else ignoring case: "mg/dl")."""
+        key = key.strip()
+        if key in self.units:
+            return self.units[key]
+        folded = {k.casefold(): v for k, v in self.units.items()}
+        return folded.get(key.casefold())
 
 
 CREATININE = Measure(
@@ -59,16 +71,19 @@ CREATININE = Measure(
         "µmol/L": ("umol/L", 1.0),
         "mmol/L": ("umol/L", 1000.0),
     },
+    prefer="high",
 )
 EGFR = Measure(
-    "eGFR",
+    "lab eGFR",
     ("98979-8", "62238-1", "33914-3"),
     {"mL/min/{1.73_m2}": ("", 1.0), "mL/min/1.73m2": ("", 1.0), "mL/min/1.73 m2": ("", 1.0)},
+    prefer="low",
 )
 WEIGHT = Measure(
     "body weight",
     ("29463-7",),
     {"kg": ("kg", 1.0), "g": ("kg", 0.001), "[lb_av]": ("lb", 1.0), "lb": ("lb", 1.0)},
+    prefer="low",
 )
 HEIGHT = Measure(
     "body height",
@@ -167,6 +182,13 @@ def observed_on(observation) -> dt.date | None:
     )
 
 
+def _instant(observation) -> float:
+    """When on its day a result was taken (seconds since the epoch; 0 when only the day is known), so
+    that of two results on one day the later is the latest."""
+    value = observation.effectiveDateTime or observation.effectiveInstant or observation.issued
+    return value.timestamp() if isinstance(value, dt.datetime) and value.tzinfo else 0.0
+
+
 def _codes(concept) -> list[tuple[str, str]]:
     """(system URI, code) of each coding of a CodeableConcept."""
     if concept is None:
@@ -202,6 +224,11 @@ class Subject:
     daily_mg: float | None  # the ordered daily dose, when it could be read
     dose_text: str  # the order's dose as read ("10 mg twice daily"), "" when not read
     resource: Mapping[str, Any] | None = None  # the draft MedicationRequest as sent (for the suggestion)
+    drug: str = ""  # the catalogue drug (memantine, or a product containing it)
+    formulation_known: str = ""  # how the formulation is known ("its code", ...), "" when it is not
+    is_order: bool = True  # a draft order (False: a current medication, patient-view)
+    unit_strength: float | None = None  # mg per tablet or capsule, when its name gives one
+    solution: bool = False  # an oral solution (any dose in mg can be measured)
 
 
 @dataclass
@@ -211,6 +238,9 @@ class Mapped:
     not_used: list[str] = field(default_factory=list)  # missing, stale or refused, and why
     subjects: list[Subject] = field(default_factory=list)
     factors: PatientFactors | None = None
+    memantine_in_record: list[str] = field(default_factory=list)  # current memantine besides the orders
+    minor_age: float | None = None  # the patient's age when under the adult age the engine assesses
+    refused: bool = False  # a value of the record was refused as implausible
 
 
 @dataclass(frozen=True)
@@ -226,6 +256,22 @@ class Reading:
 # ---------------------------------------------------------------- observations
 
 
+def _unit_key(quantity) -> str:
+    return (
+        quantity.code if quantity.system == UCUM and quantity.code else (quantity.unit or quantity.code or "")
+    )
+
+
+def _comparable(measure: Measure, obs) -> float | None:
+    """A result's value in a common unit (mg/dL, kg, cm, lb as kg), to compare results of one day."""
+    quantity = obs.valueQuantity
+    unit = measure.unit(_unit_key(quantity)) if quantity is not None and quantity.value is not None else None
+    if unit is None:
+        return None
+    value = float(quantity.value) * unit[1]
+    return value / 88.4 if unit[0] == "umol/L" else value * 0.45359237 if unit[0] == "lb" else value
+
+
 def _latest(measure: Measure, observations: Iterable, today: dt.date, stale_days: int, mapped: Mapped):
     candidates = []
     for obs in observations:
@@ -238,18 +284,31 @@ def _latest(measure: Measure, observations: Iterable, today: dt.date, stale_days
     if not candidates:
         return None
     dated = [c for c in candidates if c[0] is not None]
+    label = vocab.sentence(measure.name)
     if not dated:
-        mapped.not_used.append(f"{vocab.sentence(measure.name)}: no date on the result, so not used.")
+        mapped.not_used.append(f"{label}: no date on the result, so not used.")
         return None
-    on, code, obs = max(dated, key=lambda c: c[0])
+    on, code, obs = max(dated, key=lambda c: (c[0], _instant(c[2])))
+    same_day = [c for c in dated if c[0] == on and _instant(c[2]) == _instant(obs)]
+    values = {_comparable(measure, c[2]) for c in same_day}
+    if len(same_day) > 1 and len(values) > 1:
+        # Results of one day with no time to order them: the one giving the lower clearance, or none.
+        if measure.prefer and None not in values:
+            pick = max if measure.prefer == "high" else min
+            on, code, obs = pick(same_day, key=lambda c: _comparable(measure, c[2]))
+            mapped.not_used.append(
+                f"{label}: {len(same_day)} results on {on} with no time to tell the latest; the one giving"
+                " the lower clearance is used."
+            )
+        else:
+            mapped.not_used.append(
+                f"{label}: {len(same_day)} different results on {on} with no time: not used."
+            )
+            return None
     quantity = obs.valueQuantity
-    label = f"{vocab.sentence(measure.name)}"
     if quantity is None or quantity.value is None:
         mapped.not_used.append(f"{label} of {on}: no numeric value, so not used.")
         return None
-    unit_key = (
-        quantity.code if quantity.system == UCUM and quantity.code else (quantity.unit or quantity.code or "")
-    )
     shown_unit = quantity.unit or quantity.code or "no unit"
     raw = f"{number(float(quantity.value))} {shown_unit}"
     if obs.status not in USABLE_OBSERVATION:
@@ -264,7 +323,7 @@ def _latest(measure: Measure, observations: Iterable, today: dt.date, stale_days
             f"{label} {raw} of {on} is {age} days old (older than {stale_days} days): stale, not used."
         )
         return None
-    unit = measure.units.get(unit_key.strip())
+    unit = measure.unit(_unit_key(quantity))
     if unit is None:
         mapped.not_used.append(
             f"{label} {raw} of {on}: unit “{shown_unit[:30]}” not recognised, so not used."
@@ -375,61 +434,149 @@ def _is_memantine(drug: Drug | None, catalogue: Catalogue) -> bool:
     return drug is not None and any("memantine" in d.classes for d in catalogue.components_of(drug))
 
 
-def _concept_of(resource) -> Any:
-    """A MedicationRequest's or MedicationStatement's medication concept (a contained Medication's code
-    when it is referenced by #id), or None."""
+def _concept_of(resource, medications: Mapping[str, Any]) -> Any:
+    """A MedicationRequest's or MedicationStatement's medication concept: its own, a contained
+    Medication's (#id), a Medication sent or fetched with the call ("Medication/123"), or the
+    reference's display text; None when nothing names it."""
     if resource.medicationCodeableConcept is not None:
         return resource.medicationCodeableConcept
     reference = resource.medicationReference
-    if reference is not None and reference.reference and reference.reference.startswith("#"):
+    if reference is None:
+        return None
+    target = reference.reference or ""
+    if target.startswith("#"):
         for contained in resource.contained or ():
-            if contained.get_resource_type() == "Medication" and contained.id == reference.reference[1:]:
+            if contained.get_resource_type() == "Medication" and contained.id == target[1:]:
                 return contained.code
+    found = medications.get("/".join(target.split("/")[-2:]))  # "Medication/123", absolute or not
+    if found is not None and found.code is not None:
+        return found.code
+    if reference.display:
+        return _Named(reference.display)
     return None
 
 
-def daily_dose(request) -> tuple[float | None, str]:
-    """The daily dose in mg a MedicationRequest orders, and its words; (None, "") when it cannot be read
-    (no dose in mg, no frequency, several dosage lines)."""
-    dosage = list(request.dosageInstruction or ())
-    if len(dosage) != 1:
-        return None, dosage[0].text if len(dosage) == 1 and dosage[0].text else ""
-    line = dosage[0]
-    quantity = None
-    for rate in line.doseAndRate or ():
-        if rate.doseQuantity is not None:
-            quantity = rate.doseQuantity
-    text = line.text or ""
-    if quantity is None or quantity.value is None or (quantity.code or quantity.unit or "").lower() != "mg":
-        return None, text
-    per_day = None
-    timing = line.timing
-    repeat = timing.repeat if timing else None
-    if repeat is not None and repeat.frequency and repeat.period and repeat.periodUnit in PER_DAY:
-        per_day = repeat.frequency * PER_DAY[repeat.periodUnit] / float(repeat.period)
-    elif timing is not None and timing.code is not None:
-        for _, code in _codes(timing.code):
-            per_day = TIMING_CODES.get(code.upper(), per_day)
+@dataclass(frozen=True)
+class _Named:
+    """A medication known only by the display text of its reference."""
+
+    text: str
+    coding: tuple = ()
+
+
+# A dose in mg written in a product name or an instruction ("10 mg", "28 MG"), not a concentration.
+_MG = re.compile(r"(?<![\d.])(\d+(?:\.\d+)?)\s*(?:mg|milligrams?)\b(?!\s*/\s*(?:ml|[0-9]))", re.IGNORECASE)
+DOSE_FORM_UNITS = frozenset(
+    "tablet tablets tab tabs {tbl} {tablet} {tab} capsule capsules cap caps {cap} {capsule}".split()
+)
+
+
+def _mg_in(text: str) -> list[float]:
+    return [float(m) for m in _MG.findall(text or "")]
+
+
+def _formulation(concept, by_code: str, drug: Drug, catalogue: Catalogue) -> tuple[str, str]:
+    """A memantine product's formulation and how it is known: by its code; by its product, when every
+    product code the catalogue has for it is of one formulation (memantine with donepezil); by release
+    words in its name; or by a strength only one formulation comes in (the catalogue's labelled
+    strengths). ("ir", "") when nothing says, or the strengths disagree: immediate release has the
+    lower maximum."""
+    if by_code:
+        return by_code, "its code"
+    products = {c.formulation for c in catalogue.codes if c.means == "drug" and c.drug == drug.name}
+    if len(products) == 1 and "" not in products:
+        return products.pop(), "its product"
+    text = _concept_text(concept)
+    if EXTENDED_RELEASE.search(text):
+        return "xr", "its name"
+    named = set(_mg_in(text))
+    found = set()
+    for formulation, strengths in catalogue.strengths.items():
+        others = {s for f, group in catalogue.strengths.items() if f != formulation for s in group}
+        if named & (set(strengths) - others):
+            found.add(formulation)
+    if len(found) == 1:
+        return found.pop(), "its strength"
+    return "ir", ""
+
+
+def _unit_strength(concept) -> float | None:
+    """The mg in one tablet or capsule, when the product's name gives exactly one strength."""
+    found = set(_mg_in(_concept_text(concept)))
+    for coding in getattr(concept, "coding", None) or ():
+        found.update(_mg_in(getattr(coding, "display", "") or ""))
+    return found.pop() if len(found) == 1 else None
+
+
+def _per_day(timing) -> float | None:
+    """Administrations a day of a FHIR Timing (the most it allows: frequencyMax, every event of
+    ``when`` or ``timeOfDay``), or None."""
+    if timing is None:
+        return None
+    repeat = timing.repeat
+    counts = []
+    if repeat is not None:
+        frequency = repeat.frequencyMax or repeat.frequency
+        events = len(repeat.when or ()) or len(repeat.timeOfDay or ())
+        if repeat.period and repeat.periodUnit in PER_DAY:
+            counts.append((frequency or 1) * PER_DAY[repeat.periodUnit] / float(repeat.period))
+        if events:
+            counts.append(events * (frequency or 1))
+    if timing.code is not None:
+        counts += [
+            TIMING_CODES[code.upper()] for _, code in _codes(timing.code) if code.upper() in TIMING_CODES
+        ]
+    return max(counts) if counts else None
+
+
+def daily_dose(resource, concept) -> tuple[float | None, str]:
+    """The daily dose in mg a MedicationRequest (or MedicationStatement) gives, and its words; None when
+    it cannot be read: several dosage lines (a titration), a dose in units with no strength to convert
+    them, no frequency."""
+    lines = list(getattr(resource, "dosageInstruction", None) or getattr(resource, "dosage", None) or ())
+    texts = " / ".join(line.text for line in lines if line.text)
+    if len(lines) != 1:
+        return None, texts
+    line = lines[0]
+    quantity = next((r.doseQuantity for r in line.doseAndRate or () if r.doseQuantity is not None), None)
+    if quantity is None or quantity.value is None:
+        doses = regimen_doses(line.text or "")  # an instruction in words: "10 mg twice daily"
+        return (doses[0] * doses[1], texts) if doses else (None, texts)
+    unit = (quantity.code or quantity.unit or "").strip().lower()
+    value = float(quantity.value)
+    if unit in ("mg", "milligram", "milligrams"):
+        each = value
+    elif unit in DOSE_FORM_UNITS and _unit_strength(concept) is not None:
+        each = value * _unit_strength(concept)
+    else:
+        return None, texts
+    per_day = _per_day(line.timing)
     if per_day is None:
-        return None, text
-    dose = float(quantity.value)
-    words = (
-        f"{number(dose)} mg {number(per_day)} times a day"
-        if per_day != 1
-        else f"{number(dose)} mg once a day"
+        return None, texts
+    words = f"{number(each)} mg " + (
+        {1: "once daily", 2: "twice daily"}.get(per_day) or f"{number(per_day)} times a day"
     )
-    if per_day == 2:
-        words = f"{number(dose)} mg twice daily"
-    return dose * per_day, text or words
+    return each * per_day, texts or words
 
 
-def _subject(resource, concept, drug: Drug | None, name: str, formulation: str, raw) -> Subject:
-    if not formulation:
-        formulation = "xr" if EXTENDED_RELEASE.search(_concept_text(concept)) else "ir"
+def _subject(resource, concept, drug: Drug, name: str, by_code: str, raw, catalogue: Catalogue) -> Subject:
+    formulation, known = _formulation(concept, by_code, drug, catalogue)
     kind = resource.get_resource_type()
     reference = f"{kind}/{resource.id}" if resource.id else ""
-    daily, words = daily_dose(resource) if kind == "MedicationRequest" else (None, "")
-    return Subject(reference, name, formulation, daily, words, raw)
+    daily, words = daily_dose(resource, concept)
+    return Subject(
+        reference=reference,
+        name=name,
+        formulation=formulation,
+        daily_mg=daily,
+        dose_text=words,
+        resource=raw,
+        drug=drug.name,
+        formulation_known=known,
+        is_order=raw is not None,
+        unit_strength=_unit_strength(concept),
+        solution=bool(re.search(r"/\s*ml\b", _concept_text(concept), re.IGNORECASE)),
+    )
 
 
 # ---------------------------------------------------------------- the whole patient
@@ -446,6 +593,7 @@ class Inputs:
     drafts: list = field(default_factory=list)  # (model, raw JSON) of draft orders
     selections: tuple[str, ...] | None = None  # order-select: the selected orders' references
     patient_view: bool = False
+    medication_resources: Mapping[str, Any] = field(default_factory=dict)  # "Medication/id" -> Medication
 
 
 def map_patient(
@@ -453,20 +601,25 @@ def map_patient(
 ) -> Mapped:
     """The API request for this patient, what it rests on, and the memantine orders it is about."""
     mapped = Mapped(request={"region": region})
+    known = inputs.medication_resources
 
     # The subject: a draft memantine order (order-select: a selected one), or active memantine.
     medication_names: list[str] = []
     for model, raw in inputs.drafts:
         if model.get_resource_type() != "MedicationRequest":
             continue
-        concept = _concept_of(model)
-        drug, name, formulation = _drug_for(concept, catalogue)
+        concept = _concept_of(model, known)
+        drug, name, by_code = _drug_for(concept, catalogue)
         reference = f"MedicationRequest/{model.id}" if model.id else ""
         selected = inputs.selections is None or reference in inputs.selections
         if _is_memantine(drug, catalogue) and selected:
-            mapped.subjects.append(_subject(model, concept, drug, name, formulation, raw))
+            mapped.subjects.append(_subject(model, concept, drug, name, by_code, raw, catalogue))
         else:
             medication_names.append(name)  # another order in the same session: taken with memantine
+        if concept is None:
+            mapped.not_used.append(
+                f"A draft order names no medication ({reference or 'no id'}): not checked."
+            )
     for item in inputs.medications:
         kind = item.get_resource_type()
         if kind == "MedicationRequest" and item.status not in ACTIVE_REQUEST:
@@ -475,20 +628,22 @@ def map_patient(
             continue
         if kind not in ("MedicationRequest", "MedicationStatement"):
             continue
-        concept = _concept_of(item)
-        drug, name, formulation = _drug_for(concept, catalogue)
-        if inputs.patient_view and _is_memantine(drug, catalogue):
-            mapped.subjects.append(_subject(item, concept, drug, name, formulation, None))
-            continue
+        concept = _concept_of(item, known)
+        drug, name, by_code = _drug_for(concept, catalogue)
+        if _is_memantine(drug, catalogue):
+            mapped.memantine_in_record.append(name)
+            if inputs.patient_view:
+                mapped.subjects.append(_subject(item, concept, drug, name, by_code, None, catalogue))
+                continue
         if concept is None and item.medicationReference is not None:
             name = (
-                f"medication {item.medicationReference.reference or item.medicationReference.display or ''}"
+                f"medication {item.medicationReference.reference or ''}".strip() + " (its name was not sent)"
             )
-            name = name.strip() + " (its name was not sent)"
         medication_names.append(name)
-    names = list(
-        dict.fromkeys(" ".join(n.split())[:MAX_MEDICATION_LENGTH] for n in medication_names if n.strip())
-    )
+    # Memantine twice over (two orders, or two current products): the second is listed, so the
+    # catalogue's rule on memantine already taken applies.
+    medication_names += [s.name for s in mapped.subjects[1:]]
+    names = list(dict.fromkeys(_text(n)[:MAX_MEDICATION_LENGTH] for n in medication_names if _text(n)))
     if len(names) > MAX_MEDICATIONS:
         rest = len(names) - (MAX_MEDICATIONS - 1)
         names = [*names[: MAX_MEDICATIONS - 1], f"{rest} further medications not checked"]
@@ -497,11 +652,24 @@ def map_patient(
         )
     mapped.request["medications"] = names
     formulations = {s.formulation for s in mapped.subjects}
-    mapped.request["formulation"] = "xr" if formulations == {"xr"} else "ir"
+    formulation = "xr" if formulations == {"xr"} else "ir"
     if len(formulations) > 1:
         mapped.not_used.append(
-            "Formulation: both immediate and extended release are ordered; assessed as immediate release."
+            "Formulation: immediate and extended release are both ordered; assessed as immediate release."
         )
+    if formulation == "xr" and region == "eu":
+        formulation = "ir"
+        mapped.not_used.append(
+            "Formulation: the EU labelling has no extended-release product; assessed against the"
+            " immediate-release labelling. Check the product."
+        )
+    for subject in mapped.subjects:
+        if not subject.formulation_known:
+            mapped.not_used.append(
+                f"Formulation of {subject.name}: not identified from its code, name or strength; assessed as"
+                " immediate release (the lower maximum)."
+            )
+    mapped.request["formulation"] = formulation
 
     conditions, dialysis = _conditions(inputs.conditions, catalogue, today, stale_days, mapped)
     mapped.request["conditions"] = conditions
@@ -510,15 +678,29 @@ def map_patient(
         mapped.request["renal"] = {"dialysis": True}
         mapped.used.append("Dialysis or end-stage kidney disease: " + "; ".join(dialysis) + ".")
         mapped.used.append("Laboratory values are not used for the dose of a patient on dialysis.")
+        mapped.minor_age = _minor(inputs, today)
     else:
         _renal(inputs, mapped, today, stale_days)
     _settle(mapped, catalogue)
     return mapped
 
 
+def _text(name: str) -> str:
+    """A name as one line of text (an unpaired surrogate, which JSON allows, replaced)."""
+    return " ".join("".join("\ufffd" if 0xD800 <= ord(c) <= 0xDFFF else c for c in name).split())
+
+
+def _minor(inputs: Inputs, today: dt.date) -> float | None:
+    scratch = Mapped(request={})
+    age = _age(inputs.patient, today, scratch)
+    return age if age is not None and age < LIMITS["age_years"].low else None
+
+
 def _renal(inputs: Inputs, mapped: Mapped, today: dt.date, stale_days: int) -> None:
     readings = {m.name: _latest(m, inputs.observations, today, stale_days, mapped) for m in MEASURES}
     age = _age(inputs.patient, today, mapped)
+    if age is not None and age < LIMITS["age_years"].low:
+        mapped.minor_age = age
     sex = _sex(inputs.patient, mapped)
     creatinine, egfr = readings[CREATININE.name], readings[EGFR.name]
     weight, height = readings[WEIGHT.name], readings[HEIGHT.name]
@@ -547,10 +729,10 @@ def _renal(inputs: Inputs, mapped: Mapped, today: dt.date, stale_days: int) -> N
 
 
 CG_PARTS = {
-    "age_years": "an age",
-    "sex": "a sex",
-    "weight": "a weight",
-    "serum_creatinine": "a serum creatinine",
+    "age_years": "age",
+    "sex": "sex",
+    "weight": "weight",
+    "serum_creatinine": "serum creatinine",
 }
 # What a refused request path names in the record.
 PATH_INPUTS = {
@@ -602,7 +784,7 @@ def _settle(mapped: Mapped, catalogue: Catalogue) -> None:
                 missing = [words for key, words in CG_PARTS.items() if key not in values]
                 if missing:
                     mapped.not_used.append(
-                        "Cockcroft-Gault clearance not estimated: no " + ", ".join(missing) + " usable."
+                        "Cockcroft-Gault clearance not estimated: no usable " + ", ".join(missing) + "."
                     )
             return
         dropped = False
@@ -612,6 +794,7 @@ def _settle(mapped: Mapped, catalogue: Catalogue) -> None:
                 for key in keys:
                     values.pop(key, None)
                 mapped.not_used.append(f"Refused as implausible, not used: {' '.join(messages)}")
+                mapped.refused = True
                 dropped = True
         if not dropped:
             break

@@ -10,7 +10,11 @@ from .fhir import CREATININE, EGFR, HEIGHT, LOINC, WEIGHT, Measure
 
 def _latest(measure: Measure) -> str:
     codes = ",".join(f"{LOINC}|{code}" for code in measure.loinc)
-    return f"Observation?patient={{{{context.patientId}}}}&code={codes}&_sort=-date&_count=1"
+    # Final results only: a newer preliminary or corrected-away one would hide the latest usable one.
+    return (
+        f"Observation?patient={{{{context.patientId}}}}&code={codes}"
+        "&status=final,amended,corrected&_sort=-date&_count=1"
+    )
 
 
 PREFETCH = {

@@ -9,12 +9,11 @@ server (or refused with 412 when it cannot be), the record mapped to the API's r
 from __future__ import annotations
 
 import datetime as dt
-import json
 import logging
+import re
 import uuid
 from typing import Any
 
-import requests
 from django.conf import settings
 from django.http import HttpResponse, JsonResponse
 from django.urls import reverse
@@ -28,8 +27,9 @@ from indications.engine import assess, present
 from indications.snapshot import published_catalogue
 
 from .auth import NotAuthorised, audience_urls, authenticate
-from .cards import CardContext, cards
+from .cards import OVERRIDE_REASONS, OVERRIDE_SYSTEM, CardContext, cards, minor_card
 from .fhir import FhirInvalid, Inputs, map_patient, resources, validate
+from .fhir_client import MEDICATION_REFERENCE, FhirClient, Precondition
 from .models import CardFeedback
 from .services import (
     CONDITION_KEYS,
@@ -43,9 +43,11 @@ from .services import (
 
 log = logging.getLogger("cds_hooks")
 VERSION_EXTENSION = "org.memantine-decision-support.catalogue-version"
-MAX_PAGES = 5  # pages of one search followed on the EHR's FHIR server
-MAX_FHIR_BYTES = 4 * 1024 * 1024
 MAX_FEEDBACK = 100
+# Resources in one prefetch key and in one call (a bounded amount of validation work per call).
+MAX_ENTRIES = 500
+MAX_ENTRIES_TOTAL = 1000
+MAX_MEDICATION_FETCHES = 5  # Medication resources fetched by reference in one call
 
 
 def _errors(status: int, errors: dict[str, list[str]], **headers) -> JsonResponse:
@@ -58,15 +60,6 @@ def _errors(status: int, errors: dict[str, list[str]], **headers) -> JsonRespons
 def _unauthorised() -> JsonResponse:
     # Opaque: the reason is logged for the operator, never told to the caller.
     return _errors(401, {"authorization": ["Not authorised."]}, WWW_Authenticate="Bearer")
-
-
-class Precondition(Exception):
-    """Prefetch data the service needs and cannot get: answered 412, as the spec says."""
-
-    def __init__(self, key: str, why: str):
-        super().__init__(f"{key}: {why}")
-        self.key = key
-        self.why = why
 
 
 # ---------------------------------------------------------------- discovery
@@ -170,92 +163,47 @@ def _envelope(data: Any, service: Service) -> dict[str, Any]:
 # ---------------------------------------------------------------- prefetch
 
 
-def _query(template: str, context: dict[str, Any]) -> str:
-    query = template
-    for name, value in context.items():
-        if isinstance(value, str):
-            query = query.replace(f"{{{{context.{name}}}}}", value)
-    return query
+def _entry_count(raw: Any) -> int:
+    if isinstance(raw, dict) and raw.get("resourceType") == "Bundle" and isinstance(raw.get("entry"), list):
+        return len(raw["entry"])
+    return 1
 
 
-def _get(url: str, envelope: dict[str, Any], key: str) -> dict[str, Any]:
-    server = envelope["server"]
-    if not server:
-        raise Precondition(key, "not prefetched, and no fhirServer to fetch it from")
-    if not (server.lower().startswith("https://") or settings.CDS_HOOKS_FHIR_ALLOW_HTTP):
-        raise Precondition(key, "not prefetched, and the fhirServer is not https")
-    headers = {"Accept": "application/fhir+json"}
-    if envelope["token"]:
-        headers["Authorization"] = f"Bearer {envelope['token']}"
-    try:
-        with requests.get(
-            url, headers=headers, timeout=settings.CDS_HOOKS_FHIR_TIMEOUT, allow_redirects=False, stream=True
-        ) as response:
-            if response.status_code != 200:
-                raise Precondition(key, f"the FHIR server answered {response.status_code}")
-            body = response.raw.read(MAX_FHIR_BYTES + 1, decode_content=True)
-    except requests.RequestException as error:
-        raise Precondition(key, f"the FHIR server could not be reached ({type(error).__name__})") from None
-    if len(body) > MAX_FHIR_BYTES:
-        raise Precondition(key, "the FHIR server's answer is too large")
-    try:
-        return json.loads(body)
-    except ValueError:
-        raise Precondition(key, "the FHIR server's answer is not JSON") from None
+def _bounded(key: str, count: int, total: int, *, given: bool) -> None:
+    """A bounded amount of FHIR per call: validating it costs CPU, whoever sent it."""
+    if count <= MAX_ENTRIES and total <= MAX_ENTRIES_TOTAL:
+        return
+    if not given:
+        raise Precondition(key, "the FHIR server's results are too many")
+    limits = f"at most {MAX_ENTRIES} resources a key and {MAX_ENTRIES_TOTAL} in all"
+    raise ApiError(413, {f"prefetch.{key}": [f"Too many resources: {limits}."]})
 
 
-def _fetch(key: str, envelope: dict[str, Any]) -> dict[str, Any]:
-    query = _query(PREFETCH[key], envelope["context"])
-    if "{{" in query:
-        raise Precondition(key, "its template needs a context value the call did not give")
-    server = envelope["server"] or ""
-    return _get(f"{server.rstrip('/')}/{query}", envelope, key)
-
-
-def _whole(key: str, data: dict[str, Any], envelope: dict[str, Any]) -> dict[str, Any]:
-    """A search Bundle with every page: a list cut short could hide a medication (412 when the rest
-    cannot be fetched)."""
-    pages = 0
-    current = data
-    while True:
-        following = [
-            link.get("url")
-            for link in current.get("link") or ()
-            if isinstance(link, dict) and link.get("relation") == "next"
-        ]
-        if not following:
-            return data
-        server = (envelope["server"] or "").rstrip("/")
-        url = following[0]
-        if not server or not isinstance(url, str) or not url.startswith(server + "/") or pages >= MAX_PAGES:
-            raise Precondition(key, "the results have more pages than could be fetched")
-        current = _get(url, envelope, key)
-        pages += 1
-        if current.get("resourceType") != "Bundle":
-            raise Precondition(key, "a further page is not a Bundle")
-        data = {**data, "entry": [*(data.get("entry") or ()), *(current.get("entry") or ())]}
-
-
-def _prefetched(envelope: dict[str, Any]) -> dict[str, Any]:
-    """Every prefetch key validated as FHIR: given (null means no data), else fetched."""
+def _prefetched(envelope: dict[str, Any], client: FhirClient) -> dict[str, Any]:
+    """Every prefetch key validated as FHIR: given (null means no data), else fetched; a search's
+    further pages fetched for the lists (medications, conditions), never for the latest results."""
     found = {}
-    for key in PREFETCH:
-        if key in envelope["prefetch"]:
-            raw = envelope["prefetch"][key]
-        else:
-            raw = _fetch(key, envelope)
+    total = _entry_count(envelope["drafts_raw"])
+    for key, template in PREFETCH.items():
+        given = key in envelope["prefetch"]
+        raw = envelope["prefetch"][key] if given else client.search(template, envelope["context"], key)
         if raw is None:
             found[key] = None
             continue
         if isinstance(raw, dict) and raw.get("resourceType") == "OperationOutcome":
-            raise Precondition(key, "the EHR reported an error instead of the data")
-        if isinstance(raw, dict) and raw.get("resourceType") == "Bundle":
-            raw = _whole(key, raw, envelope)
+            raise Precondition(key, "the EHR sent an OperationOutcome instead of the data")
+        _bounded(key, _entry_count(raw), total + _entry_count(raw), given=given)
         model = validate(raw, f"prefetch.{key}")
         kind = model.get_resource_type()
         if kind not in EXPECTED_TYPES[key]:
             expected = " or ".join(sorted(EXPECTED_TYPES[key]))
             raise FhirInvalid({f"prefetch.{key}": [f"Expected {expected}, not {kind}."]})
+        pages = kind == "Bundle" and any(link.relation == "next" for link in model.link or ())
+        if pages and key not in OBSERVATION_KEYS:
+            raw = client.every_page(key, raw)
+            _bounded(key, _entry_count(raw), total + _entry_count(raw), given=False)
+            model = validate(raw, f"prefetch.{key}")
+        total += _entry_count(raw)
         found[key] = model
     return found
 
@@ -292,6 +240,14 @@ def _inputs(service: Service, envelope: dict[str, Any], prefetch: dict[str, Any]
         for model_entry, raw_entry in zip(envelope["drafts"].entry or (), raw_entries, strict=False):
             if model_entry.resource is not None:
                 drafts.append((model_entry.resource, raw_entry.get("resource")))
+    medications = {}
+    sent = [r for key in MEDICATION_KEYS for r in resources(prefetch[key])]
+    sent += [model for model, _ in drafts]
+    if envelope["drafts"] is not None:
+        sent += [e.resource for e in envelope["drafts"].entry or () if e.resource is not None]
+    for resource in sent:
+        if resource.get_resource_type() == "Medication" and resource.id:
+            medications[f"Medication/{resource.id}"] = resource
     inputs = Inputs(
         patient=patient,
         observations=own([r for key in OBSERVATION_KEYS for r in resources(prefetch[key])]),
@@ -300,6 +256,7 @@ def _inputs(service: Service, envelope: dict[str, Any], prefetch: dict[str, Any]
         drafts=drafts,
         selections=tuple(envelope["selections"]) if envelope["selections"] is not None else None,
         patient_view=service.hook == "patient-view",
+        medication_resources=medications,
     )
     return inputs, ignored
 
@@ -322,47 +279,125 @@ def service(request, service_id: str) -> HttpResponse:
     if found is None:
         return _errors(404, {"service": ["No CDS service with this id."]})
     try:
-        authenticate(request, audience_urls(request, reverse("cds_hooks:service", args=[service_id])))
+        issuer = authenticate(
+            request, audience_urls(request, reverse("cds_hooks:service", args=[service_id]))
+        )
     except NotAuthorised:
         return _unauthorised()
     try:
         envelope = _envelope(read_json(request, limit=settings.CDS_HOOKS_MAX_BODY_BYTES), found)
+        client = FhirClient(envelope["server"], envelope["token"], issuer)
         catalogue = published_catalogue()
         if catalogue is None:
             raise ApiError(
                 503, {"catalogue": ["No catalogue release has been published yet."]}, {"Retry-After": "5"}
             )
-        prefetch = _prefetched(envelope)
+        prefetch = _prefetched(envelope, client)
     except ApiError as error:
         return error.response()
     except FhirInvalid as error:
         return _errors(400, error.errors)
     except Precondition as error:
-        log.warning("prefetch not available", extra={"service": service_id, "key": error.key})
-        return _errors(412, {f"prefetch.{error.key}": [f"Needed and not available: {error.why}."]})
+        # The reason (a status code, a timeout) is for the operator; the caller learns only the key.
+        log.warning("prefetch %s not available: %s", error.key, error.why)
+        return _errors(412, {f"prefetch.{error.key}": ["Needed, and not available from the EHR."]})
     today = timezone.localdate()
     inputs, ignored = _inputs(found, envelope, prefetch)
-    mapped = map_patient(
-        inputs,
-        catalogue,
-        region=settings.CDS_HOOKS_REGION,
-        today=today,
-        stale_days=settings.CDS_HOOKS_STALE_DAYS,
-    )
+    _fetch_medications(inputs, client)
+    try:
+        mapped = map_patient(
+            inputs,
+            catalogue,
+            region=settings.CDS_HOOKS_REGION,
+            today=today,
+            stale_days=settings.CDS_HOOKS_STALE_DAYS,
+        )
+    except FhirInvalid as error:
+        return _errors(400, error.errors)
     mapped.not_used.extend(ignored)
     if not mapped.subjects:  # no memantine order (or no active memantine): nothing to say
         return _answer({"cards": []}, catalogue.version)
-    assessment = assess(mapped.factors, catalogue, today=today)
-    view = present(assessment, catalogue)
     context = CardContext(
         mapped=mapped,
         intake_url=_app_url(request, "indications:intake"),
         about_url=_app_url(request, "indications:about"),
     )
-    return _answer({"cards": cards(assessment, view, context)}, catalogue.version)
+    if mapped.minor_age is not None:
+        return _answer({"cards": [minor_card(mapped, context, catalogue.version)]}, catalogue.version)
+    assessment = assess(mapped.factors, catalogue, today=today)
+    view = present(assessment, catalogue)
+    return _answer({"cards": cards(assessment, view, context, catalogue)}, catalogue.version)
+
+
+def _fetch_medications(inputs: Inputs, client: FhirClient) -> None:
+    """Medications referenced by id ("Medication/123") and not sent with the call, fetched from the
+    EHR's FHIR server (best effort, within the call's deadline: an order still unnamed is reported as
+    not checked, never dropped)."""
+    wanted = set()
+    for item in [*(model for model, _ in inputs.drafts), *inputs.medications]:
+        reference = getattr(getattr(item, "medicationReference", None), "reference", None) or ""
+        key = "/".join(reference.split("/")[-2:])
+        if MEDICATION_REFERENCE.fullmatch(key) and key not in inputs.medication_resources:
+            wanted.add(key)
+    if not client.server:
+        return
+    for key in sorted(wanted)[:MAX_MEDICATION_FETCHES]:
+        try:
+            model = validate(client.get(client.url(key, {}, "medication"), "medication"), key)
+        except (Precondition, FhirInvalid):
+            continue
+        if model.get_resource_type() == "Medication":
+            inputs.medication_resources[key] = model
 
 
 # ---------------------------------------------------------------- feedback
+
+
+# What feedback may name: a code is a token, a system a URI (never free text, which may name a patient).
+CODE_TOKEN = re.compile(r"[A-Za-z0-9._:\-]{1,100}")
+SYSTEM_URI = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*:[!-~]{1,190}")
+OUR_REASONS = dict(OVERRIDE_REASONS)
+
+
+def _uuid(value: Any) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(value) if isinstance(value, str) else None
+    except ValueError:
+        return None
+
+
+def _moment(value: Any) -> dt.datetime | None:
+    """An RFC 3339 time with its offset, in UTC (None for anything else, year 1 and 9999 included)."""
+    try:
+        moment = parse_datetime(value) if isinstance(value, str) else None
+        return moment.astimezone(dt.UTC) if moment is not None and not timezone.is_naive(moment) else None
+    except (ValueError, OverflowError):
+        return None
+
+
+def _override(override: Any, path: str, errors: dict) -> dict[str, str]:
+    """The override reason's coding: this service's own reasons with their words, another system's
+    code and system only."""
+    if not isinstance(override, dict):
+        errors[path] = ["Must be an object with a reason (a Coding)."]
+        return {}
+    coding = override.get("reason")
+    if coding is None:
+        return {}
+    code = coding.get("code") if isinstance(coding, dict) else None
+    system = coding.get("system") if isinstance(coding, dict) else None
+    if not isinstance(code, str) or not CODE_TOKEN.fullmatch(code):
+        errors[f"{path}.reason.code"] = ["Must be a code (letters, digits, . _ : -; at most 100)."]
+        return {}
+    if not isinstance(system, str) or not SYSTEM_URI.fullmatch(system):
+        errors[f"{path}.reason.system"] = ["Must be a URI of at most 200 characters."]
+        return {}
+    ours = system == OVERRIDE_SYSTEM and code in OUR_REASONS
+    return {
+        "override_reason_system": system,
+        "override_reason_code": code,
+        "override_reason_display": OUR_REASONS[code] if ours else "",
+    }
 
 
 def _feedback_item(item: Any, path: str, errors: dict) -> dict[str, Any] | None:
@@ -370,62 +405,45 @@ def _feedback_item(item: Any, path: str, errors: dict) -> dict[str, Any] | None:
         errors[path] = ["Must be an object."]
         return None
     before = len(errors)
-    card = item.get("card")
-    try:
-        card = uuid.UUID(card) if isinstance(card, str) else None
-    except ValueError:
-        card = None
+    card = _uuid(item.get("card"))
     if card is None:
         errors[f"{path}.card"] = ["Required: the uuid of the card."]
     outcome = item.get("outcome")
     if outcome not in ("accepted", "overridden"):
         errors[f"{path}.outcome"] = ["Must be accepted or overridden."]
-    stamp = item.get("outcomeTimestamp")
-    moment = None
-    if isinstance(stamp, str):
-        try:
-            moment = parse_datetime(stamp)
-        except ValueError:
-            moment = None
-    if moment is None or timezone.is_naive(moment):
+    moment = _moment(item.get("outcomeTimestamp"))
+    if moment is None:
         errors[f"{path}.outcomeTimestamp"] = [
             "Required: an RFC 3339 time with its offset (2026-11-28T10:00:00Z)."
         ]
     accepted = item.get("acceptedSuggestions")
     suggestions: list[str] = []
     if accepted is not None:
-        if not isinstance(accepted, list) or not all(
-            isinstance(a, dict) and isinstance(a.get("id"), str) and len(a["id"]) <= 100 for a in accepted
-        ):
-            errors[f"{path}.acceptedSuggestions"] = ['Must be a list of {"id": ...}.']
+        ids = (
+            [_uuid(a.get("id")) if isinstance(a, dict) else None for a in accepted]
+            if isinstance(accepted, list)
+            else [None]
+        )
+        if None in ids or len(ids) > 20:
+            errors[f"{path}.acceptedSuggestions"] = [
+                'Must be a list of up to 20 {"id": "<suggestion uuid>"}.'
+            ]
         else:
-            suggestions = [a["id"] for a in accepted][:20]
+            suggestions = [str(i) for i in ids]
     if outcome == "accepted" and not suggestions:
         errors[f"{path}.acceptedSuggestions"] = ["Required when the outcome is accepted."]
-    if outcome == "accepted" and item.get("overrideReason") is not None:
-        errors[f"{path}.overrideReason"] = ["Only for an overridden card."]
     reason = {}
-    override = item.get("overrideReason")
-    if override is not None:
-        coding = override.get("reason") if isinstance(override, dict) else None
-        if coding is not None:
-            if not isinstance(coding, dict) or not all(
-                isinstance(coding.get(k), str) and len(coding[k]) <= 200 for k in ("code", "system")
-            ):
-                errors[f"{path}.overrideReason.reason"] = ["Must be a Coding with code and system."]
-            else:
-                display = coding.get("display")
-                reason = {
-                    "override_reason_system": coding["system"],
-                    "override_reason_code": coding["code"],
-                    "override_reason_display": display[:200] if isinstance(display, str) else "",
-                }
+    if item.get("overrideReason") is not None:
+        if outcome == "accepted":
+            errors[f"{path}.overrideReason"] = ["Only for an overridden card."]
+        else:
+            reason = _override(item["overrideReason"], f"{path}.overrideReason", errors)
     if len(errors) > before:
         return None
     return {
         "card": card,
         "outcome": outcome,
-        "outcome_timestamp": moment.astimezone(dt.UTC),
+        "outcome_timestamp": moment,
         "accepted_suggestions": suggestions,
         **reason,
     }

@@ -298,6 +298,13 @@ except ValueError as error:
     raise ImproperlyConfigured(f"CDS_HOOKS_ISSUERS is not JSON: {error}") from None
 if not isinstance(CDS_HOOKS_ISSUERS, dict):
     raise ImproperlyConfigured("CDS_HOOKS_ISSUERS must be a JSON object mapping each iss to its keys.")
+# The CDS Hooks sandbox signs in the browser with a private key published in its repository: anyone can
+# sign as it, so it is trusted only for local development.
+if "https://sandbox.cds-hooks.org" in CDS_HOOKS_ISSUERS and not DEBUG:
+    raise ImproperlyConfigured(
+        "CDS_HOOKS_ISSUERS trusts https://sandbox.cds-hooks.org, whose private key is public: development"
+        " only (DJANGO_DEBUG=1)."
+    )
 # Unsigned calls for local development only: refused outside debug, and a warning at start.
 CDS_HOOKS_ALLOW_UNSIGNED = env_flag("CDS_HOOKS_ALLOW_UNSIGNED")
 if CDS_HOOKS_ALLOW_UNSIGNED and not DEBUG:
@@ -314,11 +321,11 @@ if CDS_HOOKS_REGION not in ("us", "eu"):
 # Observations older than this many days are reported as stale and not used for the dose.
 CDS_HOOKS_STALE_DAYS = int(os.environ.get("CDS_HOOKS_STALE_DAYS", "90"))
 # The longest token lifetime accepted (its jti is remembered that long); the spec asks for 5 minutes.
-CDS_HOOKS_MAX_TOKEN_SECONDS = int(os.environ.get("CDS_HOOKS_MAX_TOKEN_SECONDS", "3600"))
+CDS_HOOKS_MAX_TOKEN_SECONDS = int(os.environ.get("CDS_HOOKS_MAX_TOKEN_SECONDS", "300"))
 # Hook requests carry FHIR bundles: a larger body than the API's.
 CDS_HOOKS_MAX_BODY_BYTES = int(os.environ.get("CDS_HOOKS_MAX_BODY_BYTES", str(1024 * 1024)))
-# Seconds to wait for the EHR's FHIR server when a prefetch is missing.
-CDS_HOOKS_FHIR_TIMEOUT = float(os.environ.get("CDS_HOOKS_FHIR_TIMEOUT", "3"))
+# Seconds one call may spend fetching from the EHR's FHIR server (every fetch of the call together).
+CDS_HOOKS_FHIR_DEADLINE = float(os.environ.get("CDS_HOOKS_FHIR_DEADLINE", "5"))
 # Fetch missing prefetch from a FHIR server over plain http (tests and local development only).
 CDS_HOOKS_FHIR_ALLOW_HTTP = DEBUG or env_flag("CDS_HOOKS_FHIR_ALLOW_HTTP")
 # The app's own address for the card links to the intake page (default: the request's).

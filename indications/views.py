@@ -34,16 +34,10 @@ def no_catalogue(request):
 
 
 def assess_form(request, catalogue: Catalogue) -> tuple[IntakeForm, object]:
-    """The form bound to the request (POST, or a GET link with values) or empty, and its assessment
-    or None."""
+    """The form bound to the request (POST) or empty (GET), and its assessment or None."""
     today = timezone.localdate()
     if request.method == "POST":
         form = IntakeForm(request.POST, catalogue=catalogue)
-        assessment = assess(form.factors, catalogue, today=today) if form.is_valid() else None
-        return form, assessment
-    if request.GET and set(request.GET) & set(IntakeForm.base_fields):
-        # A link with the values filled in (the CDS Hooks cards link here): the form as if submitted.
-        form = IntakeForm(request.GET, catalogue=catalogue)
         assessment = assess(form.factors, catalogue, today=today) if form.is_valid() else None
         return form, assessment
     return IntakeForm(catalogue=catalogue), assess(PatientFactors(), catalogue, today=today)

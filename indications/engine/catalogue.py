@@ -283,6 +283,8 @@ class Catalogue:
     conditions: tuple[Condition, ...] = ()
     safety_notes: tuple[SafetyNote, ...] = ()
     codes: tuple[ClinicalCode, ...] = ()
+    # The labelled strengths of each formulation (mg): {"ir": (5, 10), "xr": (7, 14, 21, 28)}.
+    strengths: Mapping[str, tuple[int, ...]] = field(default_factory=dict)
     # Derived look-ups, filled in __post_init__.
     drugs_by_name: Mapping[str, Drug] = field(init=False, repr=False, compare=False)
     drugs_by_generic: Mapping[str, Drug] = field(init=False, repr=False, compare=False)
@@ -488,5 +490,11 @@ class Catalogue:
             codes=tuple(
                 ClinicalCode(**{**c, "source": sources.get(c["source"]) if c.get("source") else None})
                 for c in snapshot.get("codes", ())
+            ),
+            strengths=MappingProxyType(
+                {
+                    lim["formulation"]: tuple(lim["strengths_mg"])
+                    for lim in snapshot.get("labelled_limits", ())
+                }
             ),
         )

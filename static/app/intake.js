@@ -53,9 +53,31 @@
     search.focus();
   }
 
+  // A link with the answers after "#" (the CDS Hooks cards link here with the record's values): fill the
+  // form and assess. The fragment never reaches a server or its logs, and is removed from the address.
+  function fillFromFragment(f) {
+    var hash = window.location.hash.slice(1);
+    if (hash.indexOf("=") < 0) return;
+    var params = new URLSearchParams(hash);
+    var filled = false;
+    params.forEach(function (value, name) {
+      f.querySelectorAll('[name="' + CSS.escape(name) + '"]').forEach(function (input) {
+        if (input.type === "checkbox" || input.type === "radio") {
+          if (input.value === value) { input.checked = true; filled = true; }
+        } else if (input.type !== "hidden" && input.type !== "submit") {
+          input.value = value;
+          filled = true;
+        }
+      });
+    });
+    history.replaceState(null, "", window.location.pathname + window.location.search);
+    if (filled) { htmx.trigger(f, "submit"); }
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     var f = form();
     if (!f) return;
+    fillFromFragment(f);
     f.querySelectorAll("[data-native-submit]").forEach(function (b) { b.addEventListener("click", nativeSubmit); });
     var search = document.getElementById("medication-search");
     if (search) {

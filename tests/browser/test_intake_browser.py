@@ -183,3 +183,34 @@ def test_evidence_maps_have_text_alternatives_and_axe_passes_with_all_eleven_car
     assert serious == [], serious
     assert page.evaluate("window.__notReloaded") is True
     context.close()
+
+
+def test_a_card_link_fills_the_form_from_the_fragment_and_leaves_no_values_in_the_address(
+    page, seeded_live, settings
+):
+    """The CDS Hooks cards link to the intake page with the record's values after "#" (never sent to a
+    server): the page fills the form, assesses, and takes the values out of the address."""
+    import json
+    import urllib.request
+
+    from tests.cds import fhir_samples as fx
+
+    settings.CDS_HOOKS_ALLOW_UNSIGNED = True
+    settings.CDS_HOOKS_ISSUERS = {}
+    body = fx.call("order-sign", draft=fx.medication_request(), prefetch_data=fx.severe_renal_patient())
+    body["prefetch"]["medicationStatements"] = fx.bundle(fx.medication_statement("sertraline"))
+    request = urllib.request.Request(
+        seeded_live.url + "/cds-services/memantine-order-sign",
+        data=json.dumps(body).encode(),
+        headers={"Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request) as response:
+        card = json.load(response)["cards"][0]
+    link = card["links"][0]["url"]
+    assert "#" in link and "?" not in link
+    page.goto(link)
+    expect(page.get_by_test_id("dose-regimen")).to_have_text("5 mg twice daily")
+    expect(page.get_by_label("Age (years)")).to_have_value("80")
+    expect(page.get_by_label("Serum creatinine")).to_have_value("2")
+    expect(page.locator("#id_medications")).to_have_value("sertraline")
+    assert page.evaluate("window.location.hash") == ""

@@ -20,56 +20,77 @@ from tests.engine.universe import universe_snapshot
 TODAY = dt.date.today()
 
 
+def code(system, value, display, means, *, drug="", formulation="", condition="", subcodes=False):
+    return {
+        "system": system,
+        "code": value,
+        "display": display,
+        "means": means,
+        "drug": drug,
+        "formulation": formulation,
+        "condition": condition,
+        "includes_subcodes": subcodes,
+        "source": "us-label",
+    }
+
+
 def catalogue() -> Catalogue:
     snapshot = universe_snapshot()
     for d in snapshot["drugs"]:
         if d["name"] == "sertraline":
             d["rxnorm_code"] = "36437"
     snapshot["codes"] = [
-        {
-            "system": "icd-10-cm",
-            "code": "N18.6",
-            "display": "End stage renal disease",
-            "means": "dialysis",
-            "drug": "",
-            "formulation": "",
-            "condition": "",
-            "includes_subcodes": False,
-            "source": "us-label",
-        },
-        {
-            "system": "snomed",
-            "code": "84757009",
-            "display": "Epilepsy",
-            "means": "condition",
-            "drug": "",
-            "formulation": "",
-            "condition": "seizure-disorder",
-            "includes_subcodes": False,
-            "source": "us-label",
-        },
-        {
-            "system": "icd-10-cm",
-            "code": "G40",
-            "display": "Epilepsy and recurrent seizures",
-            "means": "condition",
-            "drug": "",
-            "formulation": "",
-            "condition": "seizure-disorder",
-            "includes_subcodes": True,
-            "source": "us-label",
-        },
-        {
-            "system": "rxnorm",
-            "code": "1100184",
-            "display": "memantine 28 MG 24HR Extended Release Oral Capsule",
-            "means": "drug",
-            "drug": "memantine",
-            "formulation": "xr",
-            "condition": "",
-            "includes_subcodes": False,
-            "source": "us-label",
-        },
+        code("icd-10-cm", "N18.6", "End stage renal disease", "dialysis"),
+        code("snomed", "84757009", "Epilepsy", "condition", condition="seizure-disorder"),
+        code(
+            "icd-10-cm",
+            "G40",
+            "Epilepsy and recurrent seizures",
+            "condition",
+            condition="seizure-disorder",
+            subcodes=True,
+        ),
+        code(
+            "rxnorm",
+            "996571",
+            "memantine hydrochloride 5 MG Oral Tablet",
+            "drug",
+            drug="memantine",
+            formulation="ir",
+        ),
+        code(
+            "rxnorm",
+            "996561",
+            "memantine hydrochloride 10 MG Oral Tablet",
+            "drug",
+            drug="memantine",
+            formulation="ir",
+        ),
+        code(
+            "rxnorm",
+            "996594",
+            "24 HR memantine hydrochloride 14 MG Extended Release Oral Capsule",
+            "drug",
+            drug="memantine",
+            formulation="xr",
+        ),
+        code(
+            "rxnorm",
+            "1599803",
+            "24 HR donepezil hydrochloride 10 MG / memantine hydrochloride 28 MG Extended Release"
+            " Oral Capsule",
+            "drug",
+            drug="memantine/donepezil",
+            formulation="xr",
+        ),
+        code(
+            "rxnorm",
+            "996609",
+            "24 HR memantine hydrochloride 28 MG Extended Release Oral Capsule",
+            "drug",
+            drug="memantine",
+            formulation="xr",
+        ),
     ]
     return Catalogue.from_snapshot(snapshot, version="test-universe")
 
@@ -114,7 +135,9 @@ def mapped(prefetch: dict, draft: dict | None = None, region="us", patient_view=
 def card_list(result):
     assessment = assess(result.factors, CATALOGUE, today=TODAY)
     view = present(assessment, CATALOGUE)
-    found = cards(assessment, view, CardContext(result, "https://app.example/", "https://app.example/about"))
+    found = cards(
+        assessment, view, CardContext(result, "https://app.example/", "https://app.example/about"), CATALOGUE
+    )
     assert response_problems({"cards": found}) == []
     return found
 
@@ -164,7 +187,7 @@ def test_a_stale_creatinine_is_named_and_not_used():
     assert "serum_creatinine" not in result.request.get("renal", {})
     assert any("120 days old" in line and "stale" in line for line in result.not_used)
     found = card_list(result)
-    assert found[0]["summary"].startswith("Memantine: Dose not confirmed")
+    assert found[0]["summary"].startswith("Memantine: dose not confirmed")
     assert "stale" in found[0]["detail"]
 
 
@@ -217,7 +240,7 @@ def test_no_creatinine_means_renal_function_unknown_and_no_confirmed_dose():
     assert "renal" not in result.request
     found = card_list(result)
     verdict = found[0]
-    assert "renal function not given" in verdict["summary"]
+    assert "renal function could not be estimated" in verdict["summary"]
     assert "Serum creatinine: none in the record" in verdict["detail"].replace("\\", "")
 
 
@@ -285,7 +308,7 @@ def test_a_medication_with_neither_name_nor_known_code_is_reported_not_checked()
 
 def test_extended_release_by_code_or_words():
     by_code = mapped(
-        fx.severe_renal_patient(), draft=fx.medication_request(None, rxnorm="1100184", dose_mg=28, per_day=1)
+        fx.severe_renal_patient(), draft=fx.medication_request(None, rxnorm="996609", dose_mg=28, per_day=1)
     )
     by_words = mapped(
         fx.severe_renal_patient(),
@@ -308,6 +331,49 @@ def test_the_draft_order_dose_is_read_and_a_cap_suggestion_offered():
     dosage = action["resource"]["dosageInstruction"][0]
     assert dosage["doseAndRate"][0]["doseQuantity"]["value"] * dosage["timing"]["repeat"]["frequency"] == 10
     assert action["resource"]["id"] == result.subjects[0].reference.split("/")[1]
+    # A 10 mg tablet cannot give 5 mg: the order becomes the 5 mg tablet of the catalogue's codes.
+    assert action["resource"]["medicationCodeableConcept"]["coding"][0]["code"] == "996571"
+
+
+def test_no_suggestion_without_a_product_of_the_capped_strength():
+    snapshot_codes = [c for c in CATALOGUE.codes if c.code != "996571"]
+    catalogue = Catalogue(
+        **{
+            **{
+                f: getattr(CATALOGUE, f)
+                for f in (
+                    "version",
+                    "indications",
+                    "regimens",
+                    "renal_rules",
+                    "hepatic_rules",
+                    "condition_rules",
+                    "interaction_rules",
+                    "standard_flags",
+                    "drug_classes",
+                    "drugs",
+                    "conditions",
+                    "safety_notes",
+                    "strengths",
+                )
+            },
+            "codes": tuple(snapshot_codes),
+        }
+    )
+    result = map_patient(
+        inputs(fx.severe_renal_patient(), draft=fx.medication_request(dose_mg=10, per_day=2)),
+        catalogue,
+        region="us",
+        today=TODAY,
+        stale_days=90,
+    )
+    assessment = assess(result.factors, catalogue, today=TODAY)
+    view = present(assessment, catalogue)
+    found = cards(
+        assessment, view, CardContext(result, "https://a.example/", "https://a.example/about"), catalogue
+    )
+    assert "suggestions" not in found[0]
+    assert "change the order by hand" in found[0]["detail"]
 
 
 def test_an_order_within_the_cap_gets_no_suggestion():
@@ -388,3 +454,257 @@ def test_invalid_fhir_is_refused_with_where():
         validate({"resourceType": "NotAThing"}, "x")
     with pytest.raises(FhirInvalid):
         validate(["not", "a", "resource"], "x")
+
+
+def test_of_two_results_on_one_day_the_later_is_used():
+    early, late = fx.creatinine(0.8), fx.creatinine(2.0)
+    day = (TODAY - dt.timedelta(days=2)).isoformat()
+    early["effectiveDateTime"], late["effectiveDateTime"] = f"{day}T07:00:00Z", f"{day}T18:30:00Z"
+    for order in ((early, late), (late, early)):
+        data = fx.severe_renal_patient()
+        data["creatinine"] = fx.bundle(*order)
+        assert mapped(data).request["renal"]["serum_creatinine"] == 2.0
+
+
+# ---------------------------------------------------------------- the pharmacist's review, as tests
+
+
+def normal_patient():
+    return fx.prefetch(
+        patient_resource=fx.patient(born="1950-01-01", gender="male"),
+        creatinine_obs=fx.creatinine(0.9),
+        weight_obs=fx.weight(80),
+    )
+
+
+def detail_text(card) -> str:
+    return card["detail"].replace("\\", "")
+
+
+def test_no_labelled_dose_never_reads_as_within_a_maximum():
+    data = fx.severe_renal_patient()
+    data["conditions"] = fx.bundle(fx.condition("N18.6", fx.ICD10CM))
+    card = card_list(mapped(data))[0]
+    assert "within" not in detail_text(card)
+    assert "cannot be checked against a maximum" in detail_text(card)
+
+
+def test_an_unconfirmed_maximum_is_never_called_the_patients_maximum():
+    data = fx.severe_renal_patient()
+    data["weight"] = fx.bundle(fx.weight(50, days_ago=200))  # stale: no Cockcroft-Gault
+    card = card_list(mapped(data, draft=fx.medication_request(dose_mg=10, per_day=2)))[0]
+    assert card["summary"] == (
+        "Memantine: dose not confirmed: renal function could not be estimated from the record"
+    )
+    assert "within" not in detail_text(card)
+    assert "maximum is not confirmed" in detail_text(card)
+    assert "suggestions" not in card
+
+
+def test_units_are_read_whatever_their_case():
+    data = fx.severe_renal_patient()
+    data["creatinine"] = fx.bundle(fx.observation("2160-0", 2.0, "mg/dl"))
+    assert mapped(data).request["renal"]["creatinine_unit"] == "mg/dL"
+
+
+def test_an_implausible_value_is_said_in_the_summary():
+    data = fx.severe_renal_patient()
+    data["creatinine"] = fx.bundle(fx.creatinine(0.05))
+    card = card_list(mapped(data))[0]
+    assert card["summary"].endswith("(a value was refused as implausible)")
+
+
+def test_an_order_naming_a_medication_resource_is_recognised():
+    order = fx.medication_request(None, dose_mg=10, per_day=2)
+    del order["medicationCodeableConcept"]
+    order["medicationReference"] = {"reference": "Medication/med-123"}
+    medication = {
+        "resourceType": "Medication",
+        "id": "med-123",
+        "code": {"coding": [{"system": fx.RXNORM, "code": "996561"}], "text": "memantine 10 mg tablet"},
+    }
+    data = inputs(fx.severe_renal_patient(), draft=order)
+    data.medication_resources = {"Medication/med-123": validate(medication, "m")}
+    result = map_patient(data, CATALOGUE, region="us", today=TODAY, stale_days=90)
+    assert len(result.subjects) == 1
+    # Known only by the display of its reference: still recognised by name.
+    order["medicationReference"] = {"reference": "Medication/elsewhere", "display": "Namenda 10 mg tablet"}
+    assert len(mapped(fx.severe_renal_patient(), draft=order).subjects) == 1
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Namzaric 28 mg-10 mg capsule",
+        "Namzaric",
+        "memantine 28 mg capsule",
+        "memantine SR 28 mg",
+        "Namenda XR",
+    ],
+)
+def test_extended_release_is_recognised_by_strength_or_words(text):
+    subject = mapped(normal_patient(), draft=fx.medication_request(text, dose_mg=28, per_day=1)).subjects[0]
+    assert subject.formulation == "xr" and subject.formulation_known
+
+
+def test_a_formulation_nothing_names_is_assessed_as_immediate_release_and_never_changed():
+    result = mapped(
+        fx.severe_renal_patient(), draft=fx.medication_request("memantine", dose_mg=20, per_day=1)
+    )
+    assert result.request["formulation"] == "ir"
+    assert any("Formulation of memantine: not identified" in line for line in result.not_used)
+    assert "suggestions" not in card_list(result)[0]
+
+
+def test_an_extended_release_cap_suggests_the_14_mg_capsule():
+    draft = fx.medication_request(None, rxnorm="996609", dose_mg=28, per_day=1)
+    card = card_list(mapped(fx.severe_renal_patient(), draft=draft))[0]
+    resource = card["suggestions"][0]["actions"][0]["resource"]
+    assert resource["medicationCodeableConcept"]["coding"][0]["code"] == "996594"
+    assert resource["dosageInstruction"][0]["doseAndRate"][0]["doseQuantity"]["value"] == 14
+
+
+def test_mixed_formulations_get_no_suggestion():
+    result = mapped(
+        fx.severe_renal_patient(), draft=fx.medication_request(None, rxnorm="996609", dose_mg=28, per_day=1)
+    )
+    other = fx.medication_request("memantine 10 mg tablet", dose_mg=10, per_day=2)
+    data = inputs(fx.severe_renal_patient(), draft=other)
+    data.drafts.append((validate(result.subjects[0].resource, "d"), result.subjects[0].resource))
+    both = map_patient(data, CATALOGUE, region="us", today=TODAY, stale_days=90)
+    card = card_list(both)[0]
+    assert all(
+        s["actions"][0]["resource"]["id"] != result.subjects[0].reference.split("/")[1]
+        for s in card.get("suggestions", ())
+    )
+
+
+def test_a_child_gets_one_card_and_no_dose():
+    from cds_hooks.cards import minor_card
+
+    data = fx.severe_renal_patient()
+    data["patient"] = fx.patient(born=f"{TODAY.year - 12}-01-01")
+    result = mapped(data)
+    assert result.minor_age == 11 or result.minor_age == 12
+    card = minor_card(result, CardContext(result, "https://a/", "https://a/about"), "v1")
+    assert response_problems({"cards": [card]}) == []
+    assert "no dose" in card["summary"] and "mg" not in card["summary"]
+
+
+def test_eu_with_an_extended_release_order_is_assessed_as_immediate_release():
+    result = mapped(
+        fx.severe_renal_patient(),
+        draft=fx.medication_request("Namenda XR 28 mg", dose_mg=28, per_day=1),
+        region="eu",
+    )
+    assert result.request["formulation"] == "ir"
+    card = card_list(result)[0]
+    assert "Check the product" in detail_text(card)
+    assert "suggestions" not in card
+
+
+@pytest.mark.parametrize(
+    ("dosage", "daily"),
+    [
+        (
+            {
+                "timing": {"repeat": {"frequency": 2, "period": 1, "periodUnit": "d"}},
+                "doseAndRate": [{"doseQuantity": {"value": 2, "unit": "tablet"}}],
+            },
+            40,
+        ),
+        (
+            {
+                "timing": {"repeat": {"when": ["MORN", "HS"]}},
+                "doseAndRate": [{"doseQuantity": {"value": 10, "unit": "mg"}}],
+            },
+            20,
+        ),
+        (
+            {
+                "timing": {"repeat": {"frequency": 1, "frequencyMax": 2, "period": 1, "periodUnit": "d"}},
+                "doseAndRate": [{"doseQuantity": {"value": 10, "unit": "mg"}}],
+            },
+            20,
+        ),
+        (
+            {
+                "timing": {"repeat": {"timeOfDay": ["08:00:00", "20:00:00"]}},
+                "doseAndRate": [{"doseQuantity": {"value": 10, "unit": "mg"}}],
+            },
+            20,
+        ),
+        ({"text": "10 mg twice daily"}, 20),
+        (
+            {
+                "timing": {"code": {"coding": [{"code": "BID"}]}},
+                "doseAndRate": [{"doseQuantity": {"value": 10, "unit": "milligram"}}],
+            },
+            20,
+        ),
+    ],
+)
+def test_the_daily_dose_of_an_order_is_read_as_the_most_it_allows(dosage, daily):
+    draft = fx.medication_request("memantine 10 mg tablet", dose_mg=None)
+    draft["dosageInstruction"] = [dosage]
+    assert mapped(normal_patient(), draft=draft).subjects[0].daily_mg == daily
+
+
+def test_an_order_whose_dose_cannot_be_read_is_a_card_even_when_the_dose_is_standard():
+    draft = fx.medication_request("memantine 10 mg tablet", dose_mg=None)
+    draft["dosageInstruction"] = [{"text": "as directed"}]
+    cards_ = card_list(mapped(normal_patient(), draft=draft))
+    assert cards_ and "could not be read" in cards_[0]["summary"]
+
+
+def test_a_titration_gets_no_suggestion():
+    draft = fx.medication_request("memantine 10 mg tablet", dose_mg=None)
+    draft["dosageInstruction"] = [
+        {"text": "5 mg daily week 1", "doseAndRate": [{"doseQuantity": {"value": 5, "unit": "mg"}}]},
+        {"text": "then 10 mg twice daily", "doseAndRate": [{"doseQuantity": {"value": 10, "unit": "mg"}}]},
+    ]
+    card = card_list(mapped(fx.severe_renal_patient(), draft=draft))[0]
+    assert "suggestions" not in card
+    assert "could not be read" in detail_text(card)
+
+
+def test_two_memantine_orders_are_memantine_twice():
+    first = fx.medication_request("memantine 10 mg tablet", dose_mg=10, per_day=2)
+    data = inputs(normal_patient(), draft=first)
+    second = fx.medication_request("Namenda XR 28 mg capsule", dose_mg=28, per_day=1)
+    data.drafts.append((validate(second, "d"), second))
+    result = map_patient(data, CATALOGUE, region="us", today=TODAY, stale_days=90)
+    assessment = assess(result.factors, CATALOGUE, today=TODAY)
+    assert "memantine-already-taken" in {f.code for f in assessment.flags}
+
+
+def test_current_memantine_and_a_new_order_do_not_read_as_within():
+    data = normal_patient()
+    data["medicationStatements"] = fx.bundle(fx.medication_statement("Namenda XR 28 mg"))
+    card = card_list(mapped(data, draft=fx.medication_request(dose_mg=5, per_day=2)))[0]
+    assert "total daily dose counts" in detail_text(card)
+
+
+def test_a_new_start_above_the_starting_dose_is_a_card():
+    card = card_list(mapped(normal_patient(), draft=fx.medication_request(dose_mg=10, per_day=2)))[0]
+    assert card["summary"].startswith("Memantine: new start at 20 mg/day")
+    assert not card_list(mapped(normal_patient(), draft=fx.medication_request(dose_mg=5, per_day=1)))
+
+
+def test_two_results_of_one_day_without_time_give_the_lower_clearance():
+    day = (TODAY - dt.timedelta(days=2)).isoformat()
+    low, high = fx.creatinine(0.8), fx.creatinine(2.0)
+    low["effectiveDateTime"] = high["effectiveDateTime"] = day
+    for order in ((low, high), (high, low)):
+        data = fx.severe_renal_patient()
+        data["creatinine"] = fx.bundle(*order)
+        assert mapped(data).request["renal"]["serum_creatinine"] == 2.0
+
+
+def test_record_text_on_a_card_is_bounded():
+    data = fx.severe_renal_patient()
+    data["medicationStatements"] = fx.bundle(
+        *(fx.medication_statement(f"drug{i} " + "x" * 150) for i in range(60))
+    )
+    card = card_list(mapped(data))[0]
+    assert len(card["detail"]) < 40_000
