@@ -359,6 +359,9 @@ def _check_orders(assessment: Assessment, view: Presentation, context: CardConte
     confirmed = not view.dose.not_confirmed
     regimen = catalogue.regimen(assessment.region, assessment.formulation)
     labelled = regimen.max_mg_per_day if regimen else None
+    # Every memantine the patient would take: the orders, and (order hooks) what the record lists.
+    current = [s for s in mapped.memantine_in_record if s not in mapped.subjects]
+    together = [*mapped.subjects, *current]
     for subject in mapped.subjects:
         what = (
             f"The order for {md(subject.name)}"
@@ -387,6 +390,9 @@ def _check_orders(assessment: Assessment, view: Presentation, context: CardConte
                 check.above = True
                 line += f"; it is above even the unadjusted maximum, {md(view.dose.maximum)}"
             check.lines.append(line + ".")
+        elif len(together) > 1:
+            check.above = check.above or daily > maximum
+            check.lines.append(f"- {what}: {md(number(daily))} mg/day on its own.")
         else:
             above = daily > maximum
             check.above = check.above or above
@@ -402,16 +408,11 @@ def _check_orders(assessment: Assessment, view: Presentation, context: CardConte
                 f"- {what} is {md(vocab.FORMULATIONS[subject.formulation].lower())}; the dose above is for"
                 f" {md(vocab.FORMULATIONS[assessment.formulation].lower())}. Check the product."
             )
-        if subject.is_order and mapped.memantine_in_record:
-            names = ", ".join(md(n) for n in mapped.memantine_in_record[:3])
-            check.lines.append(
-                f"- The record also lists memantine ({names}): the total daily dose counts against the"
-                " maximum."
-            )
         wanted = (
             subject.is_order and daily is not None and maximum is not None and confirmed and daily > maximum
         )
-        if wanted and subject.formulation_known and subject.formulation == assessment.formulation:
+        alone = len(together) == 1
+        if wanted and alone and subject.formulation_known and subject.formulation == assessment.formulation:
             suggestion, why = _suggestion(subject, assessment, view, catalogue)
             if suggestion is not None:
                 check.suggestions.append(suggestion)
@@ -419,9 +420,61 @@ def _check_orders(assessment: Assessment, view: Presentation, context: CardConte
                 check.lines.append(f"- No change is suggested ({md(why)}): change the order by hand.")
         start = dose.start_mg_per_day
         first = subject.is_order and not mapped.memantine_in_record and daily is not None
-        if first and start is not None and maximum is not None and daily > start and not check.above:
+        if first and start is not None and maximum is not None and daily > start:
             check.new_start = subject
+            check.lines.append(
+                f"- No memantine is in the record: if this is a first order, {md(number(daily))} mg/day is"
+                f" above the labelled starting dose, {md(view.dose.start)}; titrate as above."
+            )
+    if len(together) > 1:
+        check.lines += _total_lines(together, assessment, view, check, confirmed)
     return check
+
+
+def _total_lines(
+    together, assessment: Assessment, view: Presentation, check: OrderCheck, confirmed
+) -> list[str]:
+    """Memantine more than once (several orders, or an order and what the record lists): the total."""
+    names = ", ".join(md(s.name) for s in together[:4])
+    maximum = assessment.dose.max_mg_per_day
+    doses = [s.daily_mg for s in together]
+    if None in doses:
+        check.unread = True
+        return [f"- Memantine more than once ({names}): the total daily dose could not be read; check it."]
+    total = sum(doses)
+    if maximum is None:
+        return [f"- Memantine more than once ({names}): {md(number(total))} mg/day in all."]
+    check.above = check.above or total > maximum
+    if not confirmed:
+        return [
+            f"- Memantine more than once ({names}): {md(number(total))} mg/day in all; this patient's"
+            " maximum is not confirmed."
+        ]
+    where = "above" if total > maximum else "within"
+    return [
+        f"- Memantine more than once ({names}): {md(number(total))} mg/day in all, {where} this"
+        f" patient's maximum, {md(view.dose.maximum)}."
+    ]
+
+
+def unidentified_card(mapped: Mapped, context: CardContext, version: str) -> dict[str, Any]:
+    """A draft order whose medication the call does not name: if it is memantine, it was not checked."""
+    orders = ", ".join(md(r) for r in mapped.unidentified[:3])
+    return {
+        "uuid": str(uuid.uuid4()),
+        "summary": "Memantine check: an order's medication could not be identified, so it was not checked",
+        "indicator": "info",
+        "detail": "\n".join(
+            [
+                f"The order {orders} names no medication this service can read (no code or text, and a"
+                " Medication reference that was not sent or could not be fetched). If it is memantine, its"
+                " dose was not checked for this patient.",
+                "",
+                f"Catalogue release {md(version)} · {md_link(Link(ABOUT, context.about_url))}",
+            ]
+        ),
+        "source": {"label": f"Memantine decision support, catalogue {version}", "url": context.about_url},
+    }
 
 
 def _summary(assessment: Assessment, view: Presentation, context: CardContext, check: OrderCheck) -> str:

@@ -21,6 +21,7 @@ Pure: no Django, no I/O, no clock (``today`` is the caller's).
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import re
 from collections.abc import Iterable, Mapping
@@ -197,13 +198,15 @@ def _codes(concept) -> list[tuple[str, str]]:
 
 
 def _concept_text(concept) -> str:
+    """A concept's words (its text, else its first display), at most as long as a medication name may
+    be: what is matched and shown never costs more than a name typed on the form."""
     if concept is None:
         return ""
     if concept.text:
-        return concept.text
+        return concept.text[:MAX_MEDICATION_LENGTH]
     for coding in concept.coding or ():
         if coding.display:
-            return coding.display
+            return coding.display[:MAX_MEDICATION_LENGTH]
     return ""
 
 
@@ -238,7 +241,8 @@ class Mapped:
     not_used: list[str] = field(default_factory=list)  # missing, stale or refused, and why
     subjects: list[Subject] = field(default_factory=list)
     factors: PatientFactors | None = None
-    memantine_in_record: list[str] = field(default_factory=list)  # current memantine besides the orders
+    memantine_in_record: list[Subject] = field(default_factory=list)  # current memantine in the record
+    unidentified: list[str] = field(default_factory=list)  # draft orders naming no medication
     minor_age: float | None = None  # the patient's age when under the adult age the engine assesses
     refused: bool = False  # a value of the record was refused as implausible
 
@@ -289,7 +293,9 @@ def _latest(measure: Measure, observations: Iterable, today: dt.date, stale_days
         mapped.not_used.append(f"{label}: no date on the result, so not used.")
         return None
     on, code, obs = max(dated, key=lambda c: (c[0], _instant(c[2])))
-    same_day = [c for c in dated if c[0] == on and _instant(c[2]) == _instant(obs)]
+    same_day = [c for c in dated if c[0] == on]
+    if all(_instant(c[2]) for c in same_day):  # every result of the day has its time: the latest
+        same_day = [c for c in same_day if _instant(c[2]) == _instant(obs)]
     values = {_comparable(measure, c[2]) for c in same_day}
     if len(same_day) > 1 and len(values) > 1:
         # Results of one day with no time to order them: the one giving the lower clearance, or none.
@@ -297,8 +303,8 @@ def _latest(measure: Measure, observations: Iterable, today: dt.date, stale_days
             pick = max if measure.prefer == "high" else min
             on, code, obs = pick(same_day, key=lambda c: _comparable(measure, c[2]))
             mapped.not_used.append(
-                f"{label}: {len(same_day)} results on {on} with no time to tell the latest; the one giving"
-                " the lower clearance is used."
+                f"{label}: {len(same_day)} results on {on} without times to tell the latest; the one"
+                " giving the lower clearance is used."
             )
         else:
             mapped.not_used.append(
@@ -313,6 +319,9 @@ def _latest(measure: Measure, observations: Iterable, today: dt.date, stale_days
     raw = f"{number(float(quantity.value))} {shown_unit}"
     if obs.status not in USABLE_OBSERVATION:
         mapped.not_used.append(f"{label} {raw} of {on}: status “{obs.status}”, not final, so not used.")
+        return None
+    if quantity.comparator:
+        mapped.not_used.append(f"{label} {quantity.comparator}{raw} of {on}: not a value, so not used.")
         return None
     if on > today + dt.timedelta(days=1):
         mapped.not_used.append(f"{label} {raw} dated {on}, in the future: not used.")
@@ -417,7 +426,9 @@ def _conditions(items: Iterable, catalogue: Catalogue, today: dt.date, stale_day
 
 def _drug_for(concept, catalogue: Catalogue) -> tuple[Drug | None, str, str]:
     """The catalogue drug a medication concept is, by RxNorm code first and by name second; with the
-    name to pass on and the formulation its code gives ("" when none)."""
+    name to pass on and the formulation its code gives ("" when none). A name of several drugs is the
+    catalogue's product of exactly those drugs, or, when it has none and memantine is among them,
+    memantine as part of a product the catalogue does not know (``UNKNOWN_PRODUCT``)."""
     for meaning, _shown in _coded(catalogue, concept):
         if meaning.means == "drug" and meaning.drug in catalogue.drugs_by_generic:
             return catalogue.drugs_by_generic[meaning.drug], meaning.drug, meaning.formulation
@@ -425,19 +436,45 @@ def _drug_for(concept, catalogue: Catalogue) -> tuple[Drug | None, str, str]:
     if text:
         match = recognise(text, catalogue)
         drug = match.product or match.drug
+        if drug is None and len(match.drugs) > 1:
+            names = {d.name for d in match.drugs}
+            drug = next((d for d in catalogue.drugs if d.components and set(d.components) == names), None)
+            memantine = [d for d in match.drugs if "memantine" in d.classes]
+            if drug is None and memantine:
+                drug = dataclasses.replace(
+                    memantine[0], components=tuple(sorted(names)), name=UNKNOWN_PRODUCT
+                )
         return drug, text, ""
     codes = ", ".join(f"{SYSTEMS.get(s, s) or 'no system'} {c}" for s, c in _codes(concept))
     return None, f"medication coded {codes}" if codes else "a medication with no name or code", ""
 
 
+# The drug of a product containing memantine that the catalogue does not know as a product: assessed
+# as memantine, never switched to another product.
+UNKNOWN_PRODUCT = "memantine in a product of several drugs"
+
+
 def _is_memantine(drug: Drug | None, catalogue: Catalogue) -> bool:
+    if drug is not None and drug.name == UNKNOWN_PRODUCT:
+        return True
     return drug is not None and any("memantine" in d.classes for d in catalogue.components_of(drug))
+
+
+def reference_key(target: str) -> str:
+    """The key a Medication is known by in a call: "Medication/123" for a relative reference (its
+    version dropped); an absolute URL or a urn:uuid as it is (matched only to a fullUrl)."""
+    if re.match(r"[A-Za-z][A-Za-z0-9+.\-]*:", target):
+        return target
+    parts = [p for p in target.split("?")[0].split("/") if p]
+    if len(parts) >= 4 and parts[-2] == "_history":
+        parts = parts[:-2]
+    return "/".join(parts[-2:])
 
 
 def _concept_of(resource, medications: Mapping[str, Any]) -> Any:
     """A MedicationRequest's or MedicationStatement's medication concept: its own, a contained
-    Medication's (#id), a Medication sent or fetched with the call ("Medication/123"), or the
-    reference's display text; None when nothing names it."""
+    Medication's (#id), a Medication sent or fetched with the call (by "Medication/123", its fullUrl
+    or urn:uuid), or the reference's display text; None when nothing names it."""
     if resource.medicationCodeableConcept is not None:
         return resource.medicationCodeableConcept
     reference = resource.medicationReference
@@ -448,11 +485,11 @@ def _concept_of(resource, medications: Mapping[str, Any]) -> Any:
         for contained in resource.contained or ():
             if contained.get_resource_type() == "Medication" and contained.id == target[1:]:
                 return contained.code
-    found = medications.get("/".join(target.split("/")[-2:]))  # "Medication/123", absolute or not
+    found = medications.get(reference_key(target)) if target else None
     if found is not None and found.code is not None:
         return found.code
     if reference.display:
-        return _Named(reference.display)
+        return _Named(reference.display[:MAX_MEDICATION_LENGTH])
     return None
 
 
@@ -465,7 +502,11 @@ class _Named:
 
 
 # A dose in mg written in a product name or an instruction ("10 mg", "28 MG"), not a concentration.
-_MG = re.compile(r"(?<![\d.])(\d+(?:\.\d+)?)\s*(?:mg|milligrams?)\b(?!\s*/\s*(?:ml|[0-9]))", re.IGNORECASE)
+_MG = re.compile(r"(?<![\d.])(\d+(?:\.\d+)?)\s*(?:mg|milligrams?)\b(?!\s*/\s*(?:ml|5\s*ml)\b)", re.IGNORECASE)
+# The memantine strength of a product naming several ("donepezil 10 MG / memantine 28 MG").
+_MEMANTINE_MG = re.compile(r"memantine\D{0,40}?(\d+(?:\.\d+)?)\s*mg\b", re.IGNORECASE)
+PACK = re.compile(r"\b(pack|pak|kit|titration)\b", re.IGNORECASE)
+SOLUTION = re.compile(r"/\s*ml\b|\bsolution\b", re.IGNORECASE)
 DOSE_FORM_UNITS = frozenset(
     "tablet tablets tab tabs {tbl} {tablet} {tab} capsule capsules cap caps {cap} {capsule}".split()
 )
@@ -475,7 +516,19 @@ def _mg_in(text: str) -> list[float]:
     return [float(m) for m in _MG.findall(text or "")]
 
 
-def _formulation(concept, by_code: str, drug: Drug, catalogue: Catalogue) -> tuple[str, str]:
+def product_texts(concept, catalogue: Catalogue) -> list[str]:
+    """Everything that names the product: its text, its codings' displays, and the catalogue's display
+    of its RxNorm code."""
+    texts = [_concept_text(concept)]
+    for coding in getattr(concept, "coding", None) or ():
+        texts.append((getattr(coding, "display", "") or "")[:MAX_MEDICATION_LENGTH])
+        meaning = catalogue.code("rxnorm", coding.code) if getattr(coding, "code", None) else None
+        if meaning is not None and SYSTEMS.get(coding.system) == "rxnorm":
+            texts.append(meaning.display)
+    return [t for t in texts if t]
+
+
+def _formulation(texts: list[str], by_code: str, drug: Drug, catalogue: Catalogue) -> tuple[str, str]:
     """A memantine product's formulation and how it is known: by its code; by its product, when every
     product code the catalogue has for it is of one formulation (memantine with donepezil); by release
     words in its name; or by a strength only one formulation comes in (the catalogue's labelled
@@ -486,10 +539,9 @@ def _formulation(concept, by_code: str, drug: Drug, catalogue: Catalogue) -> tup
     products = {c.formulation for c in catalogue.codes if c.means == "drug" and c.drug == drug.name}
     if len(products) == 1 and "" not in products:
         return products.pop(), "its product"
-    text = _concept_text(concept)
-    if EXTENDED_RELEASE.search(text):
+    if any(EXTENDED_RELEASE.search(t) for t in texts):
         return "xr", "its name"
-    named = set(_mg_in(text))
+    named = {mg for t in texts for mg in _mg_in(t)}
     found = set()
     for formulation, strengths in catalogue.strengths.items():
         others = {s for f, group in catalogue.strengths.items() if f != formulation for s in group}
@@ -500,11 +552,13 @@ def _formulation(concept, by_code: str, drug: Drug, catalogue: Catalogue) -> tup
     return "ir", ""
 
 
-def _unit_strength(concept) -> float | None:
-    """The mg in one tablet or capsule, when the product's name gives exactly one strength."""
-    found = set(_mg_in(_concept_text(concept)))
-    for coding in getattr(concept, "coding", None) or ():
-        found.update(_mg_in(getattr(coding, "display", "") or ""))
+def _unit_strength(texts: list[str], drug: Drug) -> float | None:
+    """The mg of memantine in one tablet or capsule: the number after "memantine" where the name has
+    one; else, for a product of memantine alone, the one strength its names give; None otherwise (a
+    combination named by brand: "Namzaric 28 mg/10 mg" does not say which is which)."""
+    found = {float(m) for t in texts for m in _MEMANTINE_MG.findall(t)}
+    if not found and not drug.components:
+        found = {mg for t in texts for mg in _mg_in(t)}
     return found.pop() if len(found) == 1 else None
 
 
@@ -529,41 +583,60 @@ def _per_day(timing) -> float | None:
     return max(counts) if counts else None
 
 
-def daily_dose(resource, concept) -> tuple[float | None, str]:
-    """The daily dose in mg a MedicationRequest (or MedicationStatement) gives, and its words; None when
-    it cannot be read: several dosage lines (a titration), a dose in units with no strength to convert
-    them, no frequency."""
-    lines = list(getattr(resource, "dosageInstruction", None) or getattr(resource, "dosage", None) or ())
-    texts = " / ".join(line.text for line in lines if line.text)
-    if len(lines) != 1:
-        return None, texts
-    line = lines[0]
+def _structured(line, strength: float | None) -> float | None:
+    """The daily mg of one dosage line's structured dose (mg, or tablets and capsules of a known
+    strength), or None."""
     quantity = next((r.doseQuantity for r in line.doseAndRate or () if r.doseQuantity is not None), None)
     if quantity is None or quantity.value is None:
-        doses = regimen_doses(line.text or "")  # an instruction in words: "10 mg twice daily"
-        return (doses[0] * doses[1], texts) if doses else (None, texts)
+        return None
     unit = (quantity.code or quantity.unit or "").strip().lower()
     value = float(quantity.value)
     if unit in ("mg", "milligram", "milligrams"):
         each = value
-    elif unit in DOSE_FORM_UNITS and _unit_strength(concept) is not None:
-        each = value * _unit_strength(concept)
+    elif unit in DOSE_FORM_UNITS and strength is not None:
+        each = value * strength
     else:
-        return None, texts
+        return None
     per_day = _per_day(line.timing)
-    if per_day is None:
+    return None if per_day is None else each * per_day
+
+
+def daily_dose(resource, strength: float | None, pack: bool) -> tuple[float | None, str]:
+    """The daily dose in mg a MedicationRequest (or MedicationStatement) gives, and its words: the most
+    its structured dose and its instruction say (an instruction read only when it is one dose and
+    one frequency and nothing more). None when it cannot be read: a titration pack, several dosage
+    lines, a dose in units with no strength to convert them, no frequency, words that say more."""
+    lines = list(getattr(resource, "dosageInstruction", None) or getattr(resource, "dosage", None) or ())
+    words = [w for line in lines for w in (line.text, line.patientInstruction) if w]
+    texts = " / ".join(words)[:MAX_MEDICATION_LENGTH]
+    if pack:
+        return None, texts or "a titration pack, whose doses rise week by week"
+    if len(lines) != 1:
         return None, texts
-    words = f"{number(each)} mg " + (
-        {1: "once daily", 2: "twice daily"}.get(per_day) or f"{number(per_day)} times a day"
-    )
-    return each * per_day, texts or words
+    line = lines[0]
+    doses = []
+    structured = _structured(line, strength)
+    if structured is not None:
+        doses.append(structured)
+    for text in (line.text, line.patientInstruction):
+        said = regimen_doses(text or "", whole=True)
+        if said is not None:
+            doses.append(said[0] * said[1])
+        elif text and structured is None:
+            return None, texts  # words only, and they say more than one dose and a frequency
+    if not doses:
+        return None, texts
+    daily = max(doses)
+    return daily, texts or f"{number(daily)} mg a day"
 
 
 def _subject(resource, concept, drug: Drug, name: str, by_code: str, raw, catalogue: Catalogue) -> Subject:
-    formulation, known = _formulation(concept, by_code, drug, catalogue)
+    texts = product_texts(concept, catalogue)
+    formulation, known = _formulation(texts, by_code, drug, catalogue)
     kind = resource.get_resource_type()
     reference = f"{kind}/{resource.id}" if resource.id else ""
-    daily, words = daily_dose(resource, concept)
+    strength = _unit_strength(texts, drug)
+    daily, words = daily_dose(resource, strength, any(PACK.search(t) for t in texts))
     return Subject(
         reference=reference,
         name=name,
@@ -574,8 +647,8 @@ def _subject(resource, concept, drug: Drug, name: str, by_code: str, raw, catalo
         drug=drug.name,
         formulation_known=known,
         is_order=raw is not None,
-        unit_strength=_unit_strength(concept),
-        solution=bool(re.search(r"/\s*ml\b", _concept_text(concept), re.IGNORECASE)),
+        unit_strength=strength,
+        solution=any(SOLUTION.search(t) for t in texts),
     )
 
 
@@ -614,12 +687,10 @@ def map_patient(
         selected = inputs.selections is None or reference in inputs.selections
         if _is_memantine(drug, catalogue) and selected:
             mapped.subjects.append(_subject(model, concept, drug, name, by_code, raw, catalogue))
+        elif concept is None and selected:
+            mapped.unidentified.append(reference or "an order with no id")
         else:
             medication_names.append(name)  # another order in the same session: taken with memantine
-        if concept is None:
-            mapped.not_used.append(
-                f"A draft order names no medication ({reference or 'no id'}): not checked."
-            )
     for item in inputs.medications:
         kind = item.get_resource_type()
         if kind == "MedicationRequest" and item.status not in ACTIVE_REQUEST:
@@ -631,9 +702,10 @@ def map_patient(
         concept = _concept_of(item, known)
         drug, name, by_code = _drug_for(concept, catalogue)
         if _is_memantine(drug, catalogue):
-            mapped.memantine_in_record.append(name)
+            current = _subject(item, concept, drug, name, by_code, None, catalogue)
+            mapped.memantine_in_record.append(current)
             if inputs.patient_view:
-                mapped.subjects.append(_subject(item, concept, drug, name, by_code, None, catalogue))
+                mapped.subjects.append(current)
                 continue
         if concept is None and item.medicationReference is not None:
             name = (
@@ -690,17 +762,35 @@ def _text(name: str) -> str:
     return " ".join("".join("\ufffd" if 0xD800 <= ord(c) <= 0xDFFF else c for c in name).split())
 
 
+def youngest_age(patient, today: dt.date) -> float | None:
+    """The youngest the patient can be (a partial birth date: its last possible day), for the adult
+    check: a birth year alone must not make a 17-year-old an adult."""
+    born = patient.birthDate if patient is not None else None
+    if born is None:
+        return None
+    if not isinstance(born, dt.date):
+        first = when(born)
+        if first is None:
+            return None
+        parts = str(born).split("-")
+        born = dt.date(first.year, 12, 31) if len(parts) == 1 else _month_end(first)
+    return float(today.year - born.year - ((today.month, today.day) < (born.month, born.day)))
+
+
+def _month_end(day: dt.date) -> dt.date:
+    following = dt.date(day.year + (day.month == 12), day.month % 12 + 1, 1)
+    return following - dt.timedelta(days=1)
+
+
 def _minor(inputs: Inputs, today: dt.date) -> float | None:
-    scratch = Mapped(request={})
-    age = _age(inputs.patient, today, scratch)
+    age = youngest_age(inputs.patient, today)
     return age if age is not None and age < LIMITS["age_years"].low else None
 
 
 def _renal(inputs: Inputs, mapped: Mapped, today: dt.date, stale_days: int) -> None:
     readings = {m.name: _latest(m, inputs.observations, today, stale_days, mapped) for m in MEASURES}
     age = _age(inputs.patient, today, mapped)
-    if age is not None and age < LIMITS["age_years"].low:
-        mapped.minor_age = age
+    mapped.minor_age = _minor(inputs, today)
     sex = _sex(inputs.patient, mapped)
     creatinine, egfr = readings[CREATININE.name], readings[EGFR.name]
     weight, height = readings[WEIGHT.name], readings[HEIGHT.name]

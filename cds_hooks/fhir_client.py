@@ -5,28 +5,31 @@ anything else or hold the service.
   entry; any server only for unsigned development calls), and https unless
   ``CDS_HOOKS_FHIR_ALLOW_HTTP``.
 - URLs are built from the service's templates with the context values URL-encoded (a patient id is a
-  FHIR id, checked before); a further page must stay on the same server and path, with no dot
-  segments.
-- One deadline and one byte budget cover every fetch of a call; no redirect is followed, no proxy
-  from the environment is used, and the answer is read in chunks.
+  FHIR id, checked before); a further page must be the server's base or its search of the same
+  resource type, with no escapes or path parameters in its path.
+- One deadline (enforced on the socket itself) and one byte budget cover every fetch of a call; no
+  redirect is followed, no proxy from the environment is used, no compressed answer is accepted.
 - Any failure is ``Precondition`` (the call is answered 412, as the spec says), with a reason for
   the log that names no patient value; the caller is told only which key was missing.
 """
 
 from __future__ import annotations
 
+import http.client
 import json
 import re
+import socket
+import ssl
+import threading
 import time
 from typing import Any
-from urllib.parse import quote, unquote, urlsplit
+from urllib.parse import quote, urlsplit
 
-import requests
-import urllib3
 from django.conf import settings
 
-FHIR_ID = re.compile(r"[A-Za-z0-9\-.]{1,64}")
-MEDICATION_REFERENCE = re.compile(r"Medication/[A-Za-z0-9\-.]{1,64}")
+# A FHIR id (not one made of dots only, which a URL reads as a path step).
+FHIR_ID = re.compile(r"(?!\.+$)[A-Za-z0-9\-.]{1,64}")
+MEDICATION_REFERENCE = re.compile(r"Medication/(?!\.+$)[A-Za-z0-9\-.]{1,64}")
 MAX_PAGES = 5  # further pages of one search
 MAX_BYTES = 4 * 1024 * 1024  # every answer of one call together
 CHUNK = 64 * 1024
@@ -60,8 +63,6 @@ class FhirClient:
         self.issuer = issuer
         self.deadline = time.monotonic() + settings.CDS_HOOKS_FHIR_DEADLINE
         self.budget = MAX_BYTES
-        self.session = requests.Session()
-        self.session.trust_env = False  # no proxy or netrc from the environment
 
     # ------------------------------------------------------------ what may be fetched
 
@@ -91,47 +92,65 @@ class FhirClient:
             raise Precondition(key, "the template needs a context value the call did not give")
         return f"{server}/{query}"
 
-    def next_page(self, url: Any, key: str) -> str:
-        """A further page's URL, refused unless it is on the same server, under its path, with no dot
-        segments (plain or percent-encoded)."""
+    def next_page(self, url: Any, key: str, resource_type: str) -> str:
+        """A further page's URL: on the same server, at its base (HAPI's ``?_getpages=``) or its
+        search of the same resource type; refused when its path has an escape, a path parameter or a
+        backslash, which some servers read as other paths."""
         server = self._checked_server(key)
         if not isinstance(url, str):
             raise Precondition(key, "a next link is not a URL")
         parts, base = urlsplit(url), urlsplit(server)
-        segments = unquote(parts.path).split("/")
+        paths = {base.path, base.path + "/", f"{base.path}/{resource_type}"}
         same = (parts.scheme, parts.netloc) == (base.scheme, base.netloc)
-        if not same or not parts.path.startswith(base.path + "/") or {".", ".."} & set(segments):
-            raise Precondition(key, "a next link leaves the FHIR server")
+        if not same or parts.path not in paths or re.search(r"[;%\\]", parts.path):
+            raise Precondition(key, "a next link leaves the FHIR server's search")
         return url
 
     # ------------------------------------------------------------ fetching
 
     def get(self, url: str, key: str) -> Any:
-        """One JSON answer, within the call's deadline and byte budget."""
-        headers = {"Accept": "application/fhir+json"}
-        if self.token:
-            headers["Authorization"] = f"Bearer {self.token}"
+        """One JSON answer, within the call's deadline and byte budget. http.client, so that the
+        socket is ours: a watchdog shuts it at the deadline, however slowly the server sends its
+        status line, headers or body (a per-read timeout alone lets a server drip bytes for ever)."""
         remaining = self.deadline - time.monotonic()
         if remaining <= 0:
             raise Precondition(key, "the FHIR server took too long")
+        parts = urlsplit(url)
+        path = parts.path + (f"?{parts.query}" if parts.query else "")
+        headers = {"Accept": "application/fhir+json", "Accept-Encoding": "identity"}
+        if self.token:
+            headers["Authorization"] = f"Bearer {self.token}"
+        if parts.scheme == "https":
+            connection: http.client.HTTPConnection = http.client.HTTPSConnection(
+                parts.hostname, parts.port, timeout=remaining, context=ssl.create_default_context()
+            )
+        else:
+            connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=remaining)
+        watchdog = threading.Timer(remaining, _shut, args=(connection,))
+        watchdog.daemon = True
         body = bytearray()
         try:
-            with self.session.get(
-                url, headers=headers, timeout=remaining, allow_redirects=False, stream=True
-            ) as response:
-                if response.status_code != 200:
-                    raise Precondition(key, f"the FHIR server answered {response.status_code}")
-                # read1: what one receive brings (a server sending a byte at a time cannot hold the
-                # read past the deadline, as read(n) waiting for n bytes would); decoded, so a
-                # compressed answer counts at its real size.
-                while chunk := response.raw.read1(CHUNK, decode_content=True):
-                    body += chunk
-                    if len(body) > self.budget:
-                        raise Precondition(key, "the FHIR server's answers are too large")
-                    if time.monotonic() > self.deadline:
-                        raise Precondition(key, "the FHIR server took too long")
-        except (requests.RequestException, urllib3.exceptions.HTTPError, OSError, ValueError) as error:
-            raise Precondition(key, f"the FHIR server could not be read ({type(error).__name__})") from None
+            connection.connect()
+            watchdog.start()
+            connection.request("GET", path, headers=headers)
+            response = connection.getresponse()
+            if response.status != 200:
+                raise Precondition(key, f"the FHIR server answered {response.status}")
+            if response.getheader("Content-Encoding", "identity").lower() != "identity":
+                raise Precondition(key, "the FHIR server's answer is encoded")
+            # read1: what one receive brings, so the budget and the deadline are checked as it comes.
+            while chunk := response.read1(CHUNK):
+                body += chunk
+                if len(body) > self.budget:
+                    raise Precondition(key, "the FHIR server's answers are too large")
+            if time.monotonic() > self.deadline:
+                raise Precondition(key, "the FHIR server took too long")
+        except (http.client.HTTPException, OSError, ValueError, UnicodeError) as error:
+            why = "took too long" if time.monotonic() >= self.deadline else f"failed ({type(error).__name__})"
+            raise Precondition(key, f"the FHIR server {why}") from None
+        finally:
+            watchdog.cancel()
+            connection.close()
         self.budget -= len(body)
         try:
             return json.loads(body)
@@ -141,7 +160,7 @@ class FhirClient:
     def search(self, template: str, context: dict[str, Any], key: str) -> Any:
         return self.get(self.url(template, context, key), key)
 
-    def every_page(self, key: str, data: dict[str, Any]) -> dict[str, Any]:
+    def every_page(self, key: str, data: dict[str, Any], resource_type: str) -> dict[str, Any]:
         """A search Bundle with its further pages added: a list cut short could hide a medication, so
         pages that cannot be fetched are a Precondition."""
         entries = list(_entries(data, key))
@@ -152,11 +171,21 @@ class FhirClient:
                 return {**data, "entry": entries}
             if page == MAX_PAGES:
                 raise Precondition(key, "the results have more pages than are fetched")
-            current = self.get(self.next_page(following[0], key), key)
+            current = self.get(self.next_page(following[0], key, resource_type), key)
             if not isinstance(current, dict) or current.get("resourceType") != "Bundle":
                 raise Precondition(key, "a further page is not a Bundle")
             entries += _entries(current, key)
         return {**data, "entry": entries}
+
+
+def _shut(connection: http.client.HTTPConnection) -> None:
+    """The deadline: end the exchange (a read blocked on the socket returns at once)."""
+    sock = connection.sock
+    if sock is not None:
+        try:
+            sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
 
 
 def _links(bundle: dict[str, Any], key: str) -> list[dict[str, Any]]:

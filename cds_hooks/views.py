@@ -27,8 +27,8 @@ from indications.engine import assess, present
 from indications.snapshot import published_catalogue
 
 from .auth import NotAuthorised, audience_urls, authenticate
-from .cards import OVERRIDE_REASONS, OVERRIDE_SYSTEM, CardContext, cards, minor_card
-from .fhir import FhirInvalid, Inputs, map_patient, resources, validate
+from .cards import OVERRIDE_REASONS, OVERRIDE_SYSTEM, CardContext, cards, minor_card, unidentified_card
+from .fhir import FhirInvalid, Inputs, map_patient, reference_key, resources, validate
 from .fhir_client import MEDICATION_REFERENCE, FhirClient, Precondition
 from .models import CardFeedback
 from .services import (
@@ -179,6 +179,16 @@ def _bounded(key: str, count: int, total: int, *, given: bool) -> None:
     raise ApiError(413, {f"prefetch.{key}": [f"Too many resources: {limits}."]})
 
 
+def _validated(raw: Any, key: str, *, given: bool):
+    """Sent FHIR that is not valid is the caller's error (400); fetched, it is data not to be had (412)."""
+    try:
+        return validate(raw, f"prefetch.{key}")
+    except FhirInvalid:
+        if given:
+            raise
+        raise Precondition(key, "the FHIR server's answer is not valid FHIR") from None
+
+
 def _prefetched(envelope: dict[str, Any], client: FhirClient) -> dict[str, Any]:
     """Every prefetch key validated as FHIR: given (null means no data), else fetched; a search's
     further pages fetched for the lists (medications, conditions), never for the latest results."""
@@ -193,16 +203,18 @@ def _prefetched(envelope: dict[str, Any], client: FhirClient) -> dict[str, Any]:
         if isinstance(raw, dict) and raw.get("resourceType") == "OperationOutcome":
             raise Precondition(key, "the EHR sent an OperationOutcome instead of the data")
         _bounded(key, _entry_count(raw), total + _entry_count(raw), given=given)
-        model = validate(raw, f"prefetch.{key}")
+        model = _validated(raw, key, given=given)
         kind = model.get_resource_type()
         if kind not in EXPECTED_TYPES[key]:
+            if not given:
+                raise Precondition(key, f"the FHIR server answered a {kind}")
             expected = " or ".join(sorted(EXPECTED_TYPES[key]))
             raise FhirInvalid({f"prefetch.{key}": [f"Expected {expected}, not {kind}."]})
         pages = kind == "Bundle" and any(link.relation == "next" for link in model.link or ())
         if pages and key not in OBSERVATION_KEYS:
-            raw = client.every_page(key, raw)
+            raw = client.every_page(key, raw, template.split("?")[0])
             _bounded(key, _entry_count(raw), total + _entry_count(raw), given=False)
-            model = validate(raw, f"prefetch.{key}")
+            model = _validated(raw, key, given=False)
         total += _entry_count(raw)
         found[key] = model
     return found
@@ -240,14 +252,22 @@ def _inputs(service: Service, envelope: dict[str, Any], prefetch: dict[str, Any]
         for model_entry, raw_entry in zip(envelope["drafts"].entry or (), raw_entries, strict=False):
             if model_entry.resource is not None:
                 drafts.append((model_entry.resource, raw_entry.get("resource")))
+    # Medications sent with the call, by "Medication/id" and by their Bundle entry's fullUrl (a
+    # reference may be either, or a urn:uuid).
     medications = {}
-    sent = [r for key in MEDICATION_KEYS for r in resources(prefetch[key])]
-    sent += [model for model, _ in drafts]
+    bundles = [prefetch[key] for key in MEDICATION_KEYS if prefetch[key] is not None]
     if envelope["drafts"] is not None:
-        sent += [e.resource for e in envelope["drafts"].entry or () if e.resource is not None]
-    for resource in sent:
-        if resource.get_resource_type() == "Medication" and resource.id:
-            medications[f"Medication/{resource.id}"] = resource
+        bundles.append(envelope["drafts"])
+    for bundle in bundles:
+        entries = bundle.entry or () if bundle.get_resource_type() == "Bundle" else ()
+        for entry in entries:
+            resource = entry.resource
+            if resource is None or resource.get_resource_type() != "Medication":
+                continue
+            if resource.id:
+                medications[f"Medication/{resource.id}"] = resource
+            if entry.fullUrl:
+                medications[entry.fullUrl] = resource
     inputs = Inputs(
         patient=patient,
         observations=own([r for key in OBSERVATION_KEYS for r in resources(prefetch[key])]),
@@ -315,13 +335,14 @@ def service(request, service_id: str) -> HttpResponse:
     except FhirInvalid as error:
         return _errors(400, error.errors)
     mapped.not_used.extend(ignored)
-    if not mapped.subjects:  # no memantine order (or no active memantine): nothing to say
-        return _answer({"cards": []}, catalogue.version)
     context = CardContext(
         mapped=mapped,
         intake_url=_app_url(request, "indications:intake"),
         about_url=_app_url(request, "indications:about"),
     )
+    if not mapped.subjects:  # no memantine order (or no active memantine): nothing to say
+        unnamed = [unidentified_card(mapped, context, catalogue.version)] if mapped.unidentified else []
+        return _answer({"cards": unnamed}, catalogue.version)
     if mapped.minor_age is not None:
         return _answer({"cards": [minor_card(mapped, context, catalogue.version)]}, catalogue.version)
     assessment = assess(mapped.factors, catalogue, today=today)
@@ -334,9 +355,12 @@ def _fetch_medications(inputs: Inputs, client: FhirClient) -> None:
     EHR's FHIR server (best effort, within the call's deadline: an order still unnamed is reported as
     not checked, never dropped)."""
     wanted = set()
+    server = client.server or ""
     for item in [*(model for model, _ in inputs.drafts), *inputs.medications]:
         reference = getattr(getattr(item, "medicationReference", None), "reference", None) or ""
-        key = "/".join(reference.split("/")[-2:])
+        if reference.startswith(server + "/") and server:
+            reference = reference[len(server) + 1 :]  # absolute, on the call's own server
+        key = reference_key(reference)
         if MEDICATION_REFERENCE.fullmatch(key) and key not in inputs.medication_resources:
             wanted.add(key)
     if not client.server:

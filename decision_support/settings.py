@@ -300,7 +300,12 @@ if not isinstance(CDS_HOOKS_ISSUERS, dict):
     raise ImproperlyConfigured("CDS_HOOKS_ISSUERS must be a JSON object mapping each iss to its keys.")
 # The CDS Hooks sandbox signs in the browser with a private key published in its repository: anyone can
 # sign as it, so it is trusted only for local development.
-if "https://sandbox.cds-hooks.org" in CDS_HOOKS_ISSUERS and not DEBUG:
+def _names_sandbox(iss: str, entry) -> bool:
+    urls = [iss, *(entry.get(k, "") for k in ("jwks_url", "jku"))] if isinstance(entry, dict) else [iss]
+    return any("sandbox.cds-hooks.org" in str(url).lower() for url in urls)
+
+
+if any(_names_sandbox(iss, entry) for iss, entry in CDS_HOOKS_ISSUERS.items()) and not DEBUG:
     raise ImproperlyConfigured(
         "CDS_HOOKS_ISSUERS trusts https://sandbox.cds-hooks.org, whose private key is public: development"
         " only (DJANGO_DEBUG=1)."

@@ -364,10 +364,21 @@ NUMBER_WORDS = re.compile(
 )
 
 
-def regimen_doses(text: str) -> tuple[float, int] | None:
+# What may stand around the dose in an instruction read as a whole ("Take 10 mg twice daily by mouth.").
+_INSTRUCTION_WORDS = re.compile(
+    r"^\s*(?:take\s+)?|\s*(?:by\s+mouth|orally|p\.?o\.?)?\s*\.?\s*$", re.IGNORECASE
+)
+
+
+def regimen_doses(text: str, *, whole: bool = False) -> tuple[float, int] | None:
     """The single dose and the doses a day of a regimen written as one dose with its frequency ("5 mg
-    twice daily" -> (5, 2)); None for anything else (no frequency, several doses, a titration)."""
-    found = [m for m in DOSE_IN_TEXT.finditer(text or "")]
+    twice daily" -> (5, 2)); None for anything else (no frequency, several doses, a titration). With
+    ``whole``, the text must be that and nothing more ("10 mg in the morning and at night" is not)."""
+    if whole:
+        found = [DOSE_IN_TEXT.fullmatch(_INSTRUCTION_WORDS.sub("", text or ""))]
+        found = [m for m in found if m is not None]
+    else:
+        found = [m for m in DOSE_IN_TEXT.finditer(text or "")]
     if len(found) != 1 or found[0].group("count"):
         return None
     times = next((n for n in _PER_DAY if found[0].group(f"f{n}")), None)

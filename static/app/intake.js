@@ -71,7 +71,15 @@
       });
     });
     history.replaceState(null, "", window.location.pathname + window.location.search);
-    if (filled) { htmx.trigger(f, "submit"); }
+    if (!filled) return;
+    // Say where the answers came from: a link can carry any values.
+    var notice = document.createElement("p");
+    notice.className = "alert alert-info";
+    notice.setAttribute("role", "status");
+    notice.id = "filled-from-link";
+    notice.textContent = "These answers were filled in from a link (an EHR card). Check them against the record.";
+    f.insertBefore(notice, f.firstChild);
+    htmx.trigger(f, "submit");
   }
 
   document.addEventListener("DOMContentLoaded", function () {

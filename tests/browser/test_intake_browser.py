@@ -214,3 +214,4 @@ def test_a_card_link_fills_the_form_from_the_fragment_and_leaves_no_values_in_th
     expect(page.get_by_label("Serum creatinine")).to_have_value("2")
     expect(page.locator("#id_medications")).to_have_value("sertraline")
     assert page.evaluate("window.location.hash") == ""
+    expect(page.locator("#filled-from-link")).to_contain_text("filled in from a link")

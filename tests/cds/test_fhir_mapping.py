@@ -4,6 +4,7 @@ The engine's own test catalogue (tests/engine/universe.py) with a few EHR codes 
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import re
 
@@ -337,29 +338,7 @@ def test_the_draft_order_dose_is_read_and_a_cap_suggestion_offered():
 
 def test_no_suggestion_without_a_product_of_the_capped_strength():
     snapshot_codes = [c for c in CATALOGUE.codes if c.code != "996571"]
-    catalogue = Catalogue(
-        **{
-            **{
-                f: getattr(CATALOGUE, f)
-                for f in (
-                    "version",
-                    "indications",
-                    "regimens",
-                    "renal_rules",
-                    "hepatic_rules",
-                    "condition_rules",
-                    "interaction_rules",
-                    "standard_flags",
-                    "drug_classes",
-                    "drugs",
-                    "conditions",
-                    "safety_notes",
-                    "strengths",
-                )
-            },
-            "codes": tuple(snapshot_codes),
-        }
-    )
+    catalogue = dataclasses.replace(CATALOGUE, codes=tuple(snapshot_codes))
     result = map_patient(
         inputs(fx.severe_renal_patient(), draft=fx.medication_request(dose_mg=10, per_day=2)),
         catalogue,
@@ -682,7 +661,9 @@ def test_current_memantine_and_a_new_order_do_not_read_as_within():
     data = normal_patient()
     data["medicationStatements"] = fx.bundle(fx.medication_statement("Namenda XR 28 mg"))
     card = card_list(mapped(data, draft=fx.medication_request(dose_mg=5, per_day=2)))[0]
-    assert "total daily dose counts" in detail_text(card)
+    text = detail_text(card)
+    assert "Memantine more than once" in text and "total daily dose could not be read" in text
+    assert "within this patient's maximum" not in text
 
 
 def test_a_new_start_above_the_starting_dose_is_a_card():
@@ -708,3 +689,102 @@ def test_record_text_on_a_card_is_bounded():
     )
     card = card_list(mapped(data))[0]
     assert len(card["detail"]) < 40_000
+
+
+def test_the_total_of_several_memantine_orders_is_checked_against_the_maximum():
+    data = fx.severe_renal_patient()
+    current = fx.medication_statement("memantine 10 mg tablet")
+    current["dosage"] = [{"text": "5 mg twice daily"}]
+    data["medicationStatements"] = fx.bundle(current)
+    card = card_list(mapped(data, draft=fx.medication_request(dose_mg=5, per_day=2)))[0]
+    text = detail_text(card)
+    assert "20 mg/day in all, above this patient's maximum" in text
+    assert card["summary"].startswith("Memantine order above this patient's maximum")
+    assert "suggestions" not in card  # which order to change is the clinician's call
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "10 mg in the morning and at night",
+        "10 mg daily, morning and evening",
+        "10 mg daily x2",
+        "5 mg daily for 1 week then increase",
+    ],
+)
+def test_words_that_say_more_than_one_dose_and_frequency_are_not_read(text):
+    draft = fx.medication_request("memantine 10 mg tablet", dose_mg=None)
+    draft["dosageInstruction"] = [{"text": text}]
+    card = card_list(mapped(fx.severe_renal_patient(), draft=draft))[0]
+    assert "could not be read" in detail_text(card)
+    assert "within" not in detail_text(card)
+
+
+def test_the_instruction_counts_when_it_says_more_than_the_structured_dose():
+    draft = fx.medication_request("memantine 10 mg tablet", dose_mg=10, per_day=1)
+    draft["dosageInstruction"][0]["text"] = "10 mg twice daily"
+    assert mapped(normal_patient(), draft=draft).subjects[0].daily_mg == 20
+
+
+def test_a_titration_pack_is_never_within():
+    draft = fx.medication_request("Namenda XR Titration Pak", dose_mg=7, per_day=1)
+    card = card_list(mapped(fx.severe_renal_patient(), draft=draft))[0]
+    assert "could not be read" in detail_text(card) and "titration pack" in detail_text(card)
+
+
+def test_a_combination_named_by_brand_is_not_read_as_its_donepezil_strength():
+    draft = fx.medication_request("Namzaric 28 mg/10 mg capsule", dose_mg=None)
+    draft["dosageInstruction"] = [
+        {
+            "timing": {"repeat": {"frequency": 1, "period": 1, "periodUnit": "d"}},
+            "doseAndRate": [{"doseQuantity": {"value": 1, "unit": "capsule"}}],
+        }
+    ]
+    subject = mapped(fx.severe_renal_patient(), draft=draft).subjects[0]
+    assert subject.daily_mg is None and subject.formulation == "xr"
+    spelled = fx.medication_request("memantine ER 28 mg / donepezil 10 mg capsule", dose_mg=None)
+    spelled["dosageInstruction"] = draft["dosageInstruction"]
+    subject = mapped(fx.severe_renal_patient(), draft=spelled).subjects[0]
+    assert subject.daily_mg == 28 and subject.formulation == "xr"
+
+
+def test_an_oral_solution_by_code_keeps_its_product():
+    from cds_hooks.cards import _product
+
+    solution = dataclasses.replace(
+        mapped(fx.severe_renal_patient()).subjects[0], solution=True, unit_strength=None
+    )
+    assert _product(solution, 5, CATALOGUE) == {}
+
+
+def test_a_result_with_a_comparator_is_not_a_value():
+    data = fx.severe_renal_patient()
+    obs = fx.egfr(15)
+    obs["valueQuantity"]["comparator"] = "<"
+    data["egfr"] = fx.bundle(obs)
+    result = mapped(data)
+    assert "egfr_ml_min_1_73m2" not in result.request["renal"]
+    assert any("not a value" in line for line in result.not_used)
+
+
+def test_a_timed_and_an_untimed_result_of_one_day_give_the_lower_clearance():
+    day = (TODAY - dt.timedelta(days=2)).isoformat()
+    timed, untimed = fx.creatinine(0.8), fx.creatinine(2.0)
+    timed["effectiveDateTime"], untimed["effectiveDateTime"] = f"{day}T08:00:00Z", day
+    data = fx.severe_renal_patient()
+    data["creatinine"] = fx.bundle(timed, untimed)
+    assert mapped(data).request["renal"]["serum_creatinine"] == 2.0
+
+
+def test_a_birth_year_alone_that_may_be_a_minor_gets_no_dose():
+    data = fx.severe_renal_patient()
+    data["patient"] = fx.patient(born=str(TODAY.year - 18))
+    assert mapped(data).minor_age is not None
+
+
+def test_an_order_naming_no_medication_is_reported_not_dropped():
+    order = fx.medication_request(None, dose_mg=10, per_day=2)
+    del order["medicationCodeableConcept"]
+    order["medicationReference"] = {"reference": "Medication/not-sent"}
+    result = mapped(fx.severe_renal_patient(), draft=order)
+    assert not result.subjects and result.unidentified == [f"MedicationRequest/{order['id']}"]

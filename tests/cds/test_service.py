@@ -433,7 +433,9 @@ def test_a_fhir_server_the_issuer_may_not_name_is_never_called(client, settings)
     assert response.json() == {"errors": {"prefetch.patient": ["Needed, and not available from the EHR."]}}
 
 
-@pytest.mark.parametrize("patient_id", ["p1/../../admin", "p1#x", "p1&_count=100000", "p 1", "x" * 65])
+@pytest.mark.parametrize(
+    "patient_id", ["p1/../../admin", "p1#x", "p1&_count=100000", "p 1", "x" * 65, "..", "."]
+)
 def test_a_patient_id_that_is_not_a_fhir_id_is_never_put_in_a_url(client, settings, patient_id):
     settings.CDS_HOOKS_FHIR_ALLOW_HTTP = True
     with FhirServer(fx.severe_renal_patient()) as server:
@@ -654,3 +656,73 @@ def test_a_hook_call_takes_a_fixed_number_of_queries(client, django_assert_num_q
     with django_assert_num_queries(4):
         response = post(client, SELECT, body)
     assert len(answer(response)["cards"]) >= 2
+
+
+class DrippingServer:
+    """A FHIR server that sends its status line and then one header byte every half second."""
+
+    def __init__(self):
+        import socket
+
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(8)
+        self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}/fhir"
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self.serve, daemon=True)
+
+    def serve(self):
+        while not self.stop.is_set():
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            threading.Thread(target=self.drip, args=(conn,), daemon=True).start()
+
+    def drip(self, conn):
+        try:
+            conn.recv(65536)
+            conn.sendall(b"HTTP/1.1 200 OK\r\nX-Slow: ")
+            while not self.stop.wait(0.5):
+                conn.sendall(b"a")
+        except OSError:
+            pass
+        finally:
+            conn.close()
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.stop.set()
+        self.sock.close()
+
+
+def test_a_fhir_server_dripping_its_headers_cannot_hold_the_call_past_the_deadline(client, settings):
+    import time
+
+    settings.CDS_HOOKS_FHIR_ALLOW_HTTP = True
+    settings.CDS_HOOKS_FHIR_DEADLINE = 1.5
+    with DrippingServer() as server:
+        settings.CDS_HOOKS_ISSUERS = jwt_keys.issuers_setting(fhir_servers=[server.url])
+        body = fx.call("order-select", draft=fx.medication_request(), fhirServer=server.url)
+        started = time.monotonic()
+        response = post(client, SELECT, body)
+        took = time.monotonic() - started
+    assert response.status_code == 412
+    assert took < 3.5, took
+
+
+@pytest.mark.parametrize("next_path", ["/..;/admin", "/x/..%5cadmin", "/%252e%252e/admin", "/$export"])
+def test_next_links_with_server_specific_escapes_are_not_followed(client, settings, next_path):
+    settings.CDS_HOOKS_FHIR_ALLOW_HTTP = True
+    with FhirServer(fx.severe_renal_patient()) as server:
+        trust_server(settings, server)
+        body = severe_order()
+        body["fhirServer"] = server.url
+        page = fx.bundle(fx.medication_request("sertraline", status="active"))
+        page["link"] = [{"relation": "next", "url": server.url + next_path}]
+        body["prefetch"]["medicationRequests"] = page
+        assert post(client, SELECT, body).status_code == 412
+    assert server.requests == []

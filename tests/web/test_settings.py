@@ -41,3 +41,22 @@ def test_management_commands_run_without_a_secret_key():
     )
     assert result.returncode == 0, result.stderr
     assert "No changes detected" in result.stdout
+
+
+def test_cds_hooks_settings_that_would_let_anyone_in_refuse_to_start():
+    sandbox = '{"https://sandbox.cds-hooks.org": {"jwks_url": "https://sandbox.cds-hooks.org/.well-known/jwks.json"}}'
+    disguised = '{"https://ehr.example": {"jwks_url": "https://SANDBOX.cds-hooks.org/.well-known/jwks.json"}}'
+    key = {"DJANGO_SECRET_KEY": "x" * 50}
+    for env in (
+        {**key, "CDS_HOOKS_ISSUERS": sandbox},
+        {**key, "CDS_HOOKS_ISSUERS": disguised},
+        {**key, "CDS_HOOKS_ALLOW_UNSIGNED": "1"},
+        {**key, "CDS_HOOKS_ISSUERS": "not json"},
+        {**key, "CDS_HOOKS_REGION": "uk"},
+    ):
+        result = start_wsgi(**env)
+        assert result.returncode != 0 and "ImproperlyConfigured" in result.stderr, env
+    # For local development they start, and unsigned calls are announced.
+    result = start_wsgi(DJANGO_DEBUG="1", CDS_HOOKS_ISSUERS=sandbox, CDS_HOOKS_ALLOW_UNSIGNED="1")
+    assert result.returncode == 0
+    assert "CDS_HOOKS_ALLOW_UNSIGNED=1" in result.stderr
