@@ -298,6 +298,8 @@ except ValueError as error:
     raise ImproperlyConfigured(f"CDS_HOOKS_ISSUERS is not JSON: {error}") from None
 if not isinstance(CDS_HOOKS_ISSUERS, dict):
     raise ImproperlyConfigured("CDS_HOOKS_ISSUERS must be a JSON object mapping each iss to its keys.")
+
+
 # The CDS Hooks sandbox signs in the browser with a private key published in its repository: anyone can
 # sign as it, so it is trusted only for local development.
 def _names_sandbox(iss: str, entry) -> bool:
