@@ -4,12 +4,16 @@ record as ``cds_hooks.fhir`` read it.
 
 One card per thing worth interrupting for:
 
-- the dose verdict when it is not standard, carrying the flags behind it (the renal cap, a
-  not-recommended rule, dialysis, renal function unknown) and, for a draft order above the dose this
-  patient may have, a suggestion that updates the order to that regimen; a draft order above the
-  maximum is a card even under a standard verdict;
+- the dose card, when the verdict is not standard or the order needs a look (above this patient's
+  maximum, a dose that cannot be read, a first order above the starting dose, memantine more than
+  once): the dose, every flag that acts on it, the order against the maximum (never "within" a
+  maximum that does not exist or is not confirmed) and, for a draft order above a confirmed maximum,
+  a suggestion that updates it to the capped regimen in a product that can give it;
 - each other critical or warning flag;
 - the info flags together, in one card.
+The record's values and what was missing ride on the first card. A patient under the adult age gets
+one card and no dose (``minor_card``); an order naming no medication, a card saying so
+(``unidentified_card``).
 
 Catalogue and record text is Markdown-escaped (an EHR may render raw HTML: the sandbox does); links
 are http(s) only. Optional members are left out, never null or empty. Pure: no Django.
