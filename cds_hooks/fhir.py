@@ -31,10 +31,10 @@ from typing import Any
 from fhir.resources.R4B import get_fhir_model_class
 from pydantic import ValidationError
 
-from indications.engine import parse_request
+from indications.engine import calculators, parse_request
 from indications.engine import vocabulary as vocab
 from indications.engine.catalogue import Catalogue, Drug
-from indications.engine.checks import regimen_doses
+from indications.engine.checks import DOSE_IN_TEXT, regimen_doses
 from indications.engine.factors import LIMITS, MAX_MEDICATION_LENGTH, MAX_MEDICATIONS, PatientFactors
 from indications.engine.medications import recognise
 
@@ -267,13 +267,19 @@ def _unit_key(quantity) -> str:
 
 
 def _comparable(measure: Measure, obs) -> float | None:
-    """A result's value in a common unit (mg/dL, kg, cm, lb as kg), to compare results of one day."""
+    """A result's value in one unit (mg/dL, kg, cm: the engine's conversions), to compare results of
+    one day."""
     quantity = obs.valueQuantity
     unit = measure.unit(_unit_key(quantity)) if quantity is not None and quantity.value is not None else None
     if unit is None:
         return None
     value = float(quantity.value) * unit[1]
-    return value / 88.4 if unit[0] == "umol/L" else value * 0.45359237 if unit[0] == "lb" else value
+    common = {
+        CREATININE.name: calculators.creatinine_mg_dl,
+        WEIGHT.name: calculators.weight_kg,
+        HEIGHT.name: calculators.height_cm,
+    }.get(measure.name)
+    return common(value, unit[0]) if common else value
 
 
 def _latest(measure: Measure, observations: Iterable, today: dt.date, stale_days: int, mapped: Mapped):
@@ -350,16 +356,21 @@ def _age(patient, today: dt.date, mapped: Mapped) -> float | None:
         return None
     born = patient.birthDate
     if isinstance(born, dt.date):
-        years = today.year - born.year - ((today.month, today.day) < (born.month, born.day))
-        mapped.used.append(f"Age {years} years (born {born}).")
-        return float(years)
+        years = _years(born, today)
+        mapped.used.append(f"Age {years:g} years (born {born}).")
+        return years
     earliest = when(born)  # a partial birth date: the oldest the patient can be (the lower clearance)
     if earliest is None:
         mapped.not_used.append("Age: the birth date could not be read.")
         return None
-    years = today.year - earliest.year - ((today.month, today.day) < (earliest.month, earliest.day))
-    mapped.used.append(f"Age {years} years (birth date recorded only as {born}: the oldest it allows).")
-    return float(years)
+    years = _years(earliest, today)
+    mapped.used.append(f"Age {years:g} years (birth date recorded only as {born}: the oldest it allows).")
+    return years
+
+
+def _years(born: dt.date, today: dt.date) -> float:
+    """Completed years of age on ``today``."""
+    return float(today.year - born.year - ((today.month, today.day) < (born.month, born.day)))
 
 
 def _sex(patient, mapped: Mapped) -> str | None:
@@ -522,9 +533,9 @@ def product_texts(concept, catalogue: Catalogue) -> list[str]:
     texts = [_concept_text(concept)]
     for coding in getattr(concept, "coding", None) or ():
         texts.append((getattr(coding, "display", "") or "")[:MAX_MEDICATION_LENGTH])
-        meaning = catalogue.code("rxnorm", coding.code) if getattr(coding, "code", None) else None
-        if meaning is not None and SYSTEMS.get(coding.system) == "rxnorm":
-            texts.append(meaning.display)
+        if getattr(coding, "code", None) and SYSTEMS.get(coding.system) == "rxnorm":
+            meaning = catalogue.code("rxnorm", coding.code)
+            texts.append(meaning.display if meaning is not None else "")
     return [t for t in texts if t]
 
 
@@ -622,8 +633,10 @@ def daily_dose(resource, strength: float | None, pack: bool) -> tuple[float | No
         said = regimen_doses(text or "", whole=True)
         if said is not None:
             doses.append(said[0] * said[1])
-        elif text and structured is None:
-            return None, texts  # words only, and they say more than one dose and a frequency
+        elif text and (structured is None or DOSE_IN_TEXT.search(text)):
+            # Words that say a dose the service cannot read as one dose and one frequency ("10 mg in
+            # the morning and at night"), beside a structured dose or alone: not read, never "within".
+            return None, texts
     if not doses:
         return None, texts
     daily = max(doses)
@@ -743,6 +756,7 @@ def map_patient(
             )
     mapped.request["formulation"] = formulation
 
+    mapped.minor_age = _minor(inputs, today)
     conditions, dialysis = _conditions(inputs.conditions, catalogue, today, stale_days, mapped)
     mapped.request["conditions"] = conditions
 
@@ -750,7 +764,6 @@ def map_patient(
         mapped.request["renal"] = {"dialysis": True}
         mapped.used.append("Dialysis or end-stage kidney disease: " + "; ".join(dialysis) + ".")
         mapped.used.append("Laboratory values are not used for the dose of a patient on dialysis.")
-        mapped.minor_age = _minor(inputs, today)
     else:
         _renal(inputs, mapped, today, stale_days)
     _settle(mapped, catalogue)
@@ -774,7 +787,7 @@ def youngest_age(patient, today: dt.date) -> float | None:
             return None
         parts = str(born).split("-")
         born = dt.date(first.year, 12, 31) if len(parts) == 1 else _month_end(first)
-    return float(today.year - born.year - ((today.month, today.day) < (born.month, born.day)))
+    return _years(born, today)
 
 
 def _month_end(day: dt.date) -> dt.date:
@@ -790,7 +803,6 @@ def _minor(inputs: Inputs, today: dt.date) -> float | None:
 def _renal(inputs: Inputs, mapped: Mapped, today: dt.date, stale_days: int) -> None:
     readings = {m.name: _latest(m, inputs.observations, today, stale_days, mapped) for m in MEASURES}
     age = _age(inputs.patient, today, mapped)
-    mapped.minor_age = _minor(inputs, today)
     sex = _sex(inputs.patient, mapped)
     creatinine, egfr = readings[CREATININE.name], readings[EGFR.name]
     weight, height = readings[WEIGHT.name], readings[HEIGHT.name]

@@ -788,3 +788,93 @@ def test_an_order_naming_no_medication_is_reported_not_dropped():
     order["medicationReference"] = {"reference": "Medication/not-sent"}
     result = mapped(fx.severe_renal_patient(), draft=order)
     assert not result.subjects and result.unidentified == [f"MedicationRequest/{order['id']}"]
+
+
+def test_words_saying_more_than_the_structured_dose_are_never_read_as_within():
+    draft = fx.medication_request("memantine 5 mg tablet", dose_mg=5, per_day=1)
+    draft["dosageInstruction"][0]["text"] = "5 mg in the morning and 5 mg at night"
+    card = card_list(mapped(fx.severe_renal_patient(), draft=draft))[0]
+    assert "could not be read" in detail_text(card)
+    assert "within" not in detail_text(card)
+    # Words that say no dose ("with food") leave the structured dose as it is.
+    draft["dosageInstruction"][0]["text"] = "Take with food"
+    assert mapped(fx.severe_renal_patient(), draft=draft).subjects[0].daily_mg == 5
+
+
+# ---------------------------------------------------------------- properties over generated patients
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+PRODUCTS = [
+    ("memantine 10 mg tablet", None),
+    ("memantine 5 mg tablet", None),
+    (None, "996609"),
+    (None, "996594"),
+    ("Namzaric 28 mg/10 mg capsule", None),
+    ("memantine 2 mg/mL oral solution", None),
+    ("memantine", None),
+]
+
+
+@st.composite
+def patients(draw):
+    unit = draw(st.sampled_from(["mg/dL", "umol/L"]))
+    creatinine = draw(st.floats(0.3, 12.0)) * (88.4 if unit == "umol/L" else 1)
+    weight_unit = draw(st.sampled_from(["kg", "lb", "g"]))
+    weight = draw(st.floats(35, 180)) * {"kg": 1, "lb": 2.2046, "g": 1000}[weight_unit]
+    data = fx.prefetch(
+        patient_resource=fx.patient(
+            born=f"{TODAY.year - draw(st.integers(20, 100))}-01-01",
+            gender=draw(st.sampled_from(["female", "male", "other", None])),
+        ),
+        creatinine_obs=fx.creatinine(round(creatinine, 2), unit, days_ago=draw(st.integers(0, 200))),
+        weight_obs=fx.weight(round(weight, 1), weight_unit, days_ago=draw(st.integers(0, 200))),
+        egfr_obs=fx.egfr(draw(st.floats(3, 120))) if draw(st.booleans()) else None,
+    )
+    if draw(st.booleans()):
+        data["conditions"] = fx.bundle(fx.condition("N18.6", fx.ICD10CM))
+    meds = draw(
+        st.lists(st.sampled_from(["amantadine", "sertraline", "acetazolamide", "Zyxlofrin"]), max_size=3)
+    )
+    if meds:
+        data["medicationStatements"] = fx.bundle(*(fx.medication_statement(m) for m in meds))
+    text, code = draw(st.sampled_from(PRODUCTS))
+    draft = fx.medication_request(
+        text,
+        rxnorm=code,
+        dose_mg=draw(st.sampled_from([5, 7, 10, 14, 20, 28])),
+        per_day=draw(st.sampled_from([1, 2])),
+    )
+    return data, draft, draw(st.sampled_from(["us", "eu"]))
+
+
+@settings(max_examples=300, deadline=None, derandomize=True, database=None)
+@given(case=patients())
+def test_no_card_suggests_above_the_cap_or_calls_an_unconfirmed_maximum_within(case):
+    """Whatever the record: a suggested dose is within this patient's maximum (and the label's); no
+    card says "within" a maximum that does not exist or is not confirmed; no dose under no-dose."""
+    data, draft, region = case
+    result = mapped(data, draft=draft, region=region)
+    if result.minor_age is not None:
+        return
+    assessment = assess(result.factors, CATALOGUE, today=TODAY)
+    view = present(assessment, CATALOGUE)
+    found = cards(assessment, view, CardContext(result, "https://a/", "https://a/about"), CATALOGUE)
+    assert response_problems({"cards": found}) == []
+    maximum = assessment.dose.max_mg_per_day
+    labelled = CATALOGUE.regimen(assessment.region, assessment.formulation).max_mg_per_day
+    for card in found:
+        text = card["detail"].replace("\\", "")
+        if maximum is None or view.dose.not_confirmed:
+            assert "within this patient's maximum" not in text
+        for suggestion in card.get("suggestions", ()):
+            assert maximum is not None and not view.dose.not_confirmed
+            for action in suggestion["actions"]:
+                line = action["resource"]["dosageInstruction"][0]
+                daily = (
+                    line["doseAndRate"][0]["doseQuantity"]["value"] * line["timing"]["repeat"]["frequency"]
+                )
+                assert daily <= maximum <= labelled
+        if assessment.dose.verdict in ("not-recommended", "no-labelled-dose"):
+            assert "suggestions" not in card
