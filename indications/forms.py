@@ -7,15 +7,18 @@ catalogue (indications, conditions, the tick boxes of drug classes)."""
 from __future__ import annotations
 
 import functools
+import math
 import re
+from dataclasses import dataclass
 
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import HTML, Div, Field, Fieldset, Layout
 from django import forms
+from django.utils import timezone
 
 from .engine import vocabulary as vocab
 from .engine.catalogue import Catalogue
-from .engine.factors import LIMITS, PatientFactors, parse_request
+from .engine.factors import LIMITS, REQUIRED_MESSAGES, PatientFactors, parse_request
 
 # Where an engine error path is shown on the form.
 ERROR_FIELD = {
@@ -50,37 +53,165 @@ ERROR_FIELD = {
 }
 
 
-PLAIN_NUMBER = re.compile(r"^\s*[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)\s*$")  # ASCII digits only
+# What an incomplete group still needs, said as a note while the form is being filled in.
+GROUP_NOTE = {
+    "renal": "To estimate CrCl",
+    "hepatic": "To calculate the Child-Pugh score (or choose the class)",
+}
+# Where the note is shown beside its group (filled out of band by each htmx update).
+GROUP_NOTE_HTML = (
+    '<p id="group-note-{group}" class="form-text group-note mb-2" data-group-note="{group}">'
+    "{{{{ form.group_notes.{group} }}}}</p>"
+)
+GROUP_VALUE_NAMES = {
+    "renal.age_years": "age",
+    "renal.sex": "sex",
+    "renal.weight": "weight",
+    "renal.serum_creatinine": "creatinine",
+    "hepatic.bilirubin": "bilirubin",
+    "hepatic.albumin": "albumin",
+    "hepatic.inr": "INR",
+    "hepatic.ascites": "ascites",
+    "hepatic.encephalopathy": "encephalopathy",
+}
+
+NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:[.,][0-9]*)?|[.,][0-9]+)")  # ASCII digits only
+AMBIGUOUS_COMMA = re.compile(r"[+-]?[1-9][0-9]{0,2},[0-9]{3}")  # 1,600: 1.6 or 1600?
 
 
-class NumberField(forms.FloatField):
-    """Digits with an optional decimal point, nothing else: Python's float() would also read
-    "2_5" as 25, "1e2" as 100 and Arabic-Indic digits, none of which a clinician means."""
+def _unit_key(text: str) -> str:
+    """A typed unit in one spelling: case, spaces, micro signs and superscripts ignored."""
+    key = re.sub(r"\s+", "", text).lower()
+    for before, after in (("µ", "u"), ("μ", "u"), ("micromol", "umol"), ("²", "2"), ("litre", "l")):
+        key = key.replace(before, after)
+    return key.replace("liter", "l")
+
+
+# What may be typed after a number, per field: spelling -> the unit chosen (None: the field's own
+# fixed unit), and how the accepted units are named in a message. A unit not listed for the field is
+# refused, never guessed.
+_MASS = {"mg/dl": "mg/dL", "umol/l": "umol/L"}
+TYPED_UNITS: dict[str, tuple[dict[str, str | None], str]] = {
+    "crcl_ml_min": ({"ml/min": None}, "mL/min"),
+    "egfr_ml_min_1_73m2": ({"ml/min/1.73m2": None, "ml/min/1.73m^2": None}, "mL/min/1.73 m²"),
+    "age_years": ({"y": None, "yr": None, "yrs": None, "year": None, "years": None}, "years"),
+    "weight": ({"kg": "kg", "kgs": "kg", "lb": "lb", "lbs": "lb", "pounds": "lb"}, "kg or lb"),
+    "height": ({"cm": "cm", "in": "in", "inch": "in", "inches": "in", '"': "in"}, "cm or in"),
+    "serum_creatinine": (_MASS, "mg/dL or µmol/L"),
+    "bilirubin": (_MASS, "mg/dL or µmol/L"),
+    "albumin": ({"g/dl": "g/dL", "g/l": "g/L"}, "g/dL or g/L"),
+    "inr": ({}, ""),
+}
+UNIT_OF = {
+    "weight": "weight_unit",
+    "height": "height_unit",
+    "serum_creatinine": "creatinine_unit",
+    "bilirubin": "bilirubin_unit",
+    "albumin": "albumin_unit",
+}
+
+
+@dataclass(frozen=True)
+class Reading:
+    """A number as typed, with the unit typed after it (None: none typed)."""
+
+    value: float
+    unit: str | None = None
+
+
+def read_number(text: str, units: dict[str, str | None], units_shown: str, example: str) -> Reading:
+    """A number as clinicians type it: "1.6", "1,6" (decimal comma), "25 mL/min", "70kg", "1.6 mg/dL".
+    What could mean two things is refused with the reason, never guessed: "1,600" (1.6 or 1600?), a
+    unit this field does not take, two numbers, letters. Python's float() alone would also read "2_5"
+    as 25, "1e2" as 100 and Arabic-Indic digits, none of which a clinician means."""
+    text = text.strip()
+    match = NUMBER.match(text)
+    number = match.group(0) if match else ""
+    rest = text[len(number) :].strip()
+    if rest[:1] in set("0123456789.,"):
+        number = ""
+    if not number or number.count(",") + number.count(".") > 1 or not any(c.isdigit() for c in number):
+        raise forms.ValidationError(f"Enter a number{example}.", code="invalid")
+    if AMBIGUOUS_COMMA.fullmatch(number):
+        raise forms.ValidationError(
+            f"“{number}” could be {number.replace(',', '.')} or {number.replace(',', '')}: write it with a"
+            " decimal point, or without the comma.",
+            code="ambiguous",
+        )
+    unit = None
+    if rest:
+        key = _unit_key(rest)
+        if key not in units:
+            if not units_shown:
+                raise forms.ValidationError(f"Enter the number alone{example}.", code="unit")
+            raise forms.ValidationError(
+                f"“{rest[:20]}” is not a unit for this value: type {units_shown} after the number,"
+                " or the number alone.",
+                code="unit",
+            )
+        unit = units[key]
+    value = float(number.replace(",", "."))
+    if not math.isfinite(value):
+        raise forms.ValidationError(f"Enter a number{example}.", code="invalid")
+    return Reading(value, unit)
+
+
+class NumberField(forms.Field):
+    """A number typed as text, read by ``read_number``; cleaned to a ``Reading``."""
+
+    def __init__(self, *, name: str, example: str, limit_key: str | None, **kwargs):
+        self.units, self.units_shown = TYPED_UNITS[name]
+        self.limit_key = limit_key
+        self.example = f" (e.g. {example})"
+        super().__init__(**kwargs)
 
     def to_python(self, value):
-        if value not in self.empty_values and not PLAIN_NUMBER.match(str(value)):
-            raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
-        return super().to_python(value)
+        if value in self.empty_values or (isinstance(value, str) and not value.strip()):
+            return None
+        try:
+            return read_number(str(value)[:60], self.units, self.units_shown, self.example)
+        except forms.ValidationError as error:
+            if self.limit_key and error.code == "invalid":
+                message = f"{error.message} {LIMITS[self.limit_key].message()}"
+                raise forms.ValidationError(message, code="invalid") from None
+            raise
 
 
-def number_field(label: str, limit_key: str | None = None, *, help_text: str = "") -> forms.FloatField:
+def number_field(
+    name: str, label: str, limit_key: str | None = None, *, example: str = "1.4", help_text: str = ""
+) -> NumberField:
     """A number typed as text (so a typo reaches the server and gets a message, rather than being
-    dropped by the browser). Ranges are checked by the engine, in the unit chosen."""
-    message = "Enter a number with a decimal point (e.g. 1.4), and choose its unit beside it."
-    if limit_key:
-        message = f"Enter a number with a decimal point (e.g. 42.5). {LIMITS[limit_key].message()}"
+    dropped by the browser), with a unit after it where the field takes one. Ranges are checked by
+    the engine, in the unit chosen."""
     return NumberField(
+        name=name,
+        example=example,
+        limit_key=limit_key,
         label=label,
         required=False,
         help_text=help_text,
-        error_messages={"invalid": message},
         widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off", "spellcheck": "false"}),
     )
 
 
-def unit_field(label: str, units) -> forms.ChoiceField:
+# The unit each region's laboratories report in, chosen by default beside the field. Switching the
+# region changes the unit only beside an empty field (intake.js): a typed value is never re-read.
+REGION_UNITS = {
+    "creatinine_unit": {"us": "mg/dL", "eu": "umol/L"},
+    "bilirubin_unit": {"us": "mg/dL", "eu": "umol/L"},
+    "albumin_unit": {"us": "g/dL", "eu": "g/L"},
+}
+
+
+def unit_field(name: str, label: str, units) -> forms.ChoiceField:
+    by_region = REGION_UNITS.get(name, {})
+    attrs = {f"data-region-{region}": unit for region, unit in by_region.items()}
     return forms.ChoiceField(
-        label=label, required=False, choices=list(units.items()), initial=next(iter(units))
+        label=label,
+        required=False,
+        choices=list(units.items()),
+        initial=by_region.get("us", next(iter(units))),
+        widget=forms.Select(attrs={"data-unit-select": "", **attrs}),
     )
 
 
@@ -120,22 +251,35 @@ class IntakeForm(forms.Form):
         help_text="None ticked: every indication is shown.",
     )
     crcl_ml_min = number_field(
-        "Creatinine clearance (mL/min)", "crcl_ml_min", help_text="Cockcroft-Gault, as the label uses."
+        "crcl_ml_min",
+        "Creatinine clearance (mL/min)",
+        "crcl_ml_min",
+        example="42.5",
+        help_text="Cockcroft-Gault, as the label uses.",
     )
-    age_years = number_field("Age (years)", "age_years")
+    age_years = number_field("age_years", "Age (years)", "age_years", example="78")
     sex = forms.ChoiceField(label="Sex (for the formula)", required=False, choices=_dash(vocab.SEXES))
     weight = number_field(
+        "weight",
         "Weight",
+        example="70 or 70 kg",
         help_text="Actual body weight, as the label's formula uses; with a height, adjusted weight too.",
     )
-    weight_unit = unit_field("Weight unit", vocab.WEIGHT_UNITS)
-    height = number_field("Height", help_text="Optional: adds BMI, adjusted weight and CKD-EPI 2021.")
-    height_unit = unit_field("Height unit", vocab.HEIGHT_UNITS)
-    serum_creatinine = number_field("Serum creatinine")
-    creatinine_unit = unit_field("Creatinine unit", vocab.CREATININE_UNITS)
+    weight_unit = unit_field("weight_unit", "Weight unit", vocab.WEIGHT_UNITS)
+    height = number_field(
+        "height",
+        "Height",
+        example="170 or 170 cm",
+        help_text="Optional: adds BMI, adjusted weight and CKD-EPI 2021.",
+    )
+    height_unit = unit_field("height_unit", "Height unit", vocab.HEIGHT_UNITS)
+    serum_creatinine = number_field("serum_creatinine", "Serum creatinine", example="1.4 or 1,4 mg/dL")
+    creatinine_unit = unit_field("creatinine_unit", "Creatinine unit", vocab.CREATININE_UNITS)
     egfr_ml_min_1_73m2 = number_field(
+        "egfr_ml_min_1_73m2",
         "Lab eGFR (mL/min/1.73 m²)",
         "egfr_ml_min_1_73m2",
+        example="45",
         help_text="Optional, or on its own; de-indexed when weight and height are given.",
     )
     use_estimate = forms.ChoiceField(
@@ -151,11 +295,11 @@ class IntakeForm(forms.Form):
     child_pugh_class = forms.ChoiceField(
         label="Child-Pugh class", required=False, choices=_dash(vocab.CHILD_PUGH_CLASSES)
     )
-    bilirubin = number_field("Total bilirubin")
-    bilirubin_unit = unit_field("Bilirubin unit", vocab.BILIRUBIN_UNITS)
-    albumin = number_field("Albumin")
-    albumin_unit = unit_field("Albumin unit", vocab.ALBUMIN_UNITS)
-    inr = number_field("INR", "inr")
+    bilirubin = number_field("bilirubin", "Total bilirubin", example="1.2")
+    bilirubin_unit = unit_field("bilirubin_unit", "Bilirubin unit", vocab.BILIRUBIN_UNITS)
+    albumin = number_field("albumin", "Albumin", example="3.5")
+    albumin_unit = unit_field("albumin_unit", "Albumin unit", vocab.ALBUMIN_UNITS)
+    inr = number_field("inr", "INR", "inr", example="1.2")
     ascites = forms.ChoiceField(label="Ascites", required=False, choices=_dash(vocab.ASCITES))
     encephalopathy = forms.ChoiceField(
         label="Encephalopathy", required=False, choices=_dash(vocab.ENCEPHALOPATHY)
@@ -172,11 +316,20 @@ class IntakeForm(forms.Form):
     conditions = forms.MultipleChoiceField(
         label="Relevant conditions", required=False, widget=forms.CheckboxSelectMultiple
     )
+    start_date = forms.DateField(
+        label="Start date",
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        input_formats=["%Y-%m-%d"],
+        error_messages={"invalid": "Enter a date (e.g. 2026-12-01)."},
+        help_text="For the patient's titration calendar; blank: the calendar counts weeks.",
+    )
 
     def __init__(self, *args, catalogue: Catalogue, **kwargs):
         super().__init__(*args, **kwargs)
         self.catalogue = catalogue
         self.factors: PatientFactors | None = None
+        self.group_notes: dict[str, str] = {}  # group ("renal", "hepatic") -> what it still needs
         self.fields["indications"].choices = [(i.slug, i.name) for i in catalogue.indications]
         self.fields["conditions"].choices = [(c.slug, c.label) for c in catalogue.conditions]
         # Tick boxes for the drug classes the catalogue marks for the intake form (e.g. SSRIs).
@@ -228,6 +381,7 @@ class IntakeForm(forms.Form):
                         Field("use_estimate", wrapper_class="col-12"),
                         css_class="row",
                     ),
+                    HTML(GROUP_NOTE_HTML.format(group="renal")),
                     css_class="estimate",
                 ),
                 "dialysis",
@@ -247,6 +401,7 @@ class IntakeForm(forms.Form):
                         Field("encephalopathy", wrapper_class="col-6"),
                         css_class="row",
                     ),
+                    HTML(GROUP_NOTE_HTML.format(group="hepatic")),
                     css_class="estimate",
                 ),
             ),
@@ -255,14 +410,24 @@ class IntakeForm(forms.Form):
                 *(Field(name, template="indications/_ssri_shortcuts.html") for name in self.tick_fields),
                 HTML('{% include "indications/_medication_search.html" %}'),
                 "medications",
+                HTML('{% include "indications/_medication_entries.html" %}'),
             ),
             Fieldset("Conditions and focus", "conditions", "indications"),
         )
         return helper
 
-    def as_request(self) -> dict:
+    def _number(self, key: str) -> float | None:
+        reading = self.cleaned_data.get(key)
+        return None if reading is None else reading.value
+
+    def _unit(self, key: str) -> str | None:
+        """The unit typed after the value, else the one chosen beside it (never assumed)."""
+        reading = self.cleaned_data.get(key)
+        return (reading.unit if reading is not None else None) or self.cleaned_data.get(UNIT_OF[key]) or None
+
+    def as_request(self, *, leave_out: tuple[str, ...] = ()) -> dict:
         """The cleaned answers in the JSON shape of POST /api/v1/assess. A unit is sent only with
-        its value; nothing is sent for what was left blank."""
+        its value; nothing is sent for what was left blank, nor for the groups in ``leave_out``."""
         data = self.cleaned_data
         ticked = [name for field in self.tick_fields for name in data.get(field, [])]
         request: dict = {
@@ -273,49 +438,77 @@ class IntakeForm(forms.Form):
             "medications": list(dict.fromkeys([*ticked, *split_medications(data.get("medications", ""))])),
         }
         renal: dict = {}
-        if data.get("crcl_ml_min") is not None:
-            renal["crcl_ml_min"] = data["crcl_ml_min"]
-        for key in ("age_years", "sex", "egfr_ml_min_1_73m2", "use_estimate"):
+        for key in ("crcl_ml_min", "age_years", "egfr_ml_min_1_73m2"):
+            if self._number(key) is not None:
+                renal[key] = self._number(key)
+        for key in ("sex", "use_estimate"):
             if data.get(key) not in (None, ""):
                 renal[key] = data[key]
-        for key, unit_key in (
-            ("weight", "weight_unit"),
-            ("height", "height_unit"),
-            ("serum_creatinine", "creatinine_unit"),
-        ):
-            if data.get(key) is not None:
-                renal[key] = data[key]
-                renal[unit_key] = data.get(unit_key) or None  # never assumed
+        for key in ("weight", "height", "serum_creatinine"):
+            if self._number(key) is not None:
+                renal[key] = self._number(key)
+                renal[UNIT_OF[key]] = self._unit(key)
         if data.get("dialysis"):
             renal["dialysis"] = True
-        if renal:
+        if renal and "renal" not in leave_out:
             request["renal"] = renal
         hepatic: dict = {}
         if data.get("child_pugh_class"):
             hepatic["child_pugh_class"] = data["child_pugh_class"]
-        for key in ("inr", "ascites", "encephalopathy"):
+        if self._number("inr") is not None:
+            hepatic["inr"] = self._number("inr")
+        for key in ("ascites", "encephalopathy"):
             if data.get(key) not in (None, ""):
                 hepatic[key] = data[key]
         for key in ("bilirubin", "albumin"):
-            if data.get(key) is not None:
-                hepatic[key] = data[key]
-                hepatic[f"{key}_unit"] = data.get(f"{key}_unit") or None
-        if hepatic:
+            if self._number(key) is not None:
+                hepatic[key] = self._number(key)
+                hepatic[f"{key}_unit"] = self._unit(key)
+        if hepatic and "hepatic" not in leave_out:
             request["hepatic"] = hepatic
         return request
 
+    def clean_start_date(self):
+        """A start date more than a year from today is a slip (a year typed wrong), not a plan."""
+        value = self.cleaned_data.get("start_date")
+        if value is not None and abs((value - timezone.localdate()).days) > 366:
+            raise forms.ValidationError(
+                "Choose a start date within a year of today (the year may be mistyped)."
+            )
+        return value
+
     def clean(self):
+        """The engine's validation, with one difference for a form being filled in: a group still
+        incomplete (the Cockcroft-Gault values, the Child-Pugh components) is not an error. It is left
+        out of the assessment, which names it as not given, and ``group_notes`` says what it still
+        needs. A value that is wrong is an error beside its field, in a complete group or not."""
         cleaned = super().clean()
         if self.errors:
             return cleaned
-        result = parse_request(
-            self.as_request(),
+        parse = functools.partial(
+            parse_request,
             known_indications=self.catalogue.indications_by_slug,
             known_conditions=self.catalogue.conditions_by_slug,
         )
+        result = parse(self.as_request())
+        incomplete: dict[str, list[str]] = {}
+        errors: dict[str, list[str]] = {}
         for path, messages in result.errors.items():
+            group = path.split(".")[0]
+            for message in messages:
+                if message in REQUIRED_MESSAGES:
+                    incomplete.setdefault(group, []).append(path)
+                else:
+                    errors.setdefault(path, []).append(message)
+        if incomplete and not errors:
+            result = parse(self.as_request(leave_out=tuple(incomplete)))
+            errors = dict(result.errors)
+        for group, paths in incomplete.items():
+            needed = [GROUP_VALUE_NAMES.get(path, path.split(".")[-1]) for path in paths]
+            self.group_notes[group] = f"{GROUP_NOTE[group]}: {', '.join(needed)}."
+        for path, messages in errors.items():
             field = ERROR_FIELD.get(path) or path.split("[")[0].split(".")[0]
             for message in messages:
                 self.add_error(field if field in self.fields else None, message)
-        self.factors = result.factors
+        self.factors = result.factors if not errors else None
         return cleaned

@@ -9,6 +9,7 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
+from django_htmx.http import trigger_client_event
 
 from .engine import PatientFactors, assess, present
 from .engine.catalogue import Catalogue
@@ -51,6 +52,14 @@ def intake(request):
         return no_catalogue(request)
     form, assessment = assess_form(request, catalogue)
     context = assessment_context(form=form, catalogue=catalogue, assessment=assessment)
+    if request.htmx and assessment is None:
+        # A value needs correcting while the clinician types: say so beside the field and keep the
+        # results of the earlier answers on screen, marked out of date with the reason (intake.js).
+        response = render(request, "indications/intake.html#stale", context)
+        response["HX-Reswap"] = "none"
+        labels = [form.fields[name].label if name in form.fields else "an answer" for name in form.errors]
+        reason = "an answer needs correcting (" + ", ".join(dict.fromkeys(str(x) for x in labels)) + ")"
+        return trigger_client_event(response, "resultsStale", {"reason": reason})
     if request.htmx:
         return render(request, "indications/intake.html#results", context)
     return render(request, "indications/intake.html", context)

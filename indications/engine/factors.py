@@ -437,6 +437,12 @@ def check_clearance(estimate: RenalEstimate) -> float | None:
     return by_method.get("cockcroft-gault-adjusted-weight", by_method.get("cockcroft-gault"))
 
 
+# The messages for a value a group still needs: the intake form reads them as "not yet complete" (a
+# neutral note while typing), the API as an error.
+REQUIRED_FOR_CG = "Required to estimate creatinine clearance (Cockcroft-Gault)."
+REQUIRED_FOR_CHILD_PUGH = "Required to calculate the Child-Pugh score (or give the class instead)."
+REQUIRED_MESSAGES = frozenset({REQUIRED_FOR_CG, REQUIRED_FOR_CHILD_PUGH})
+
 ESTIMATE_NEEDS = {
     "cockcroft-gault": "the creatinine values (age, sex, weight, serum creatinine)",
     "cockcroft-gault-adjusted-weight": ("the creatinine values, a height and a BMI of 30 or more"),
@@ -499,7 +505,7 @@ def _parse_estimate(data: Mapping, given: set[str], errors: _Errors) -> RenalEst
         }
         for name, keys in required.items():
             if not given & set(keys):
-                errors.add(f"renal.{name}", "Required to estimate creatinine clearance (Cockcroft-Gault).")
+                errors.add(f"renal.{name}", REQUIRED_FOR_CG)
     age = sex = None
     if "age_years" in given:
         age = _number(data["age_years"], "renal.age_years", LIMITS["age_years"], errors)
@@ -616,9 +622,7 @@ def _parse_hepatic(data: Any, errors: _Errors) -> HepaticInput:
     }
     for name, keys in required.items():
         if not given & set(keys):
-            errors.add(
-                f"hepatic.{name}", "Required to calculate the Child-Pugh score (or give the class instead)."
-            )
+            errors.add(f"hepatic.{name}", REQUIRED_FOR_CHILD_PUGH)
     bilirubin = _measure(data, "bilirubin", "hepatic.", errors)
     albumin = _measure(data, "albumin", "hepatic.", errors)
     inr = _number(data["inr"], "hepatic.inr", LIMITS["inr"], errors) if "inr" in given else None

@@ -236,6 +236,24 @@ class IndicationCard:
 
 
 @dataclass(frozen=True)
+class AnswerLine:
+    """The answer in one line, always in view: the verdict and the dose it allows, how many critical
+    and warning flags there are, and for each indication in focus the doses studied (with the note
+    when they are above this patient's maximum)."""
+
+    verdict: str  # the dose box's heading
+    tone: str
+    dose: str  # the regimen when the verdict allows a dose, else ""
+    critical: int
+    warning: int
+    studied: tuple[str, ...]
+
+    @property
+    def flags_text(self) -> str:
+        return f"Flags: {self.critical} critical, {self.warning} warning"
+
+
+@dataclass(frozen=True)
 class Presentation:
     catalogue_version: str
     region: str
@@ -254,6 +272,7 @@ class Presentation:
     approved_uses: tuple[str, ...] = ()  # names of the approved indications (the maps' comparison)
     safety: tuple[NoteView, ...] = ()  # the labels' adverse-effect profile and warnings (every use)
     safety_on_sheet: tuple[NoteView, ...] = ()  # the notes editors chose for the printed sheet
+    answer: AnswerLine | None = None
 
     @property
     def focused(self) -> bool:
@@ -597,12 +616,34 @@ def _status_line(dose: DoseBox, flags: tuple[FlagView, ...]) -> str:
     return text + "."
 
 
+def _answer_line(dose: DoseBox, counts: dict[str, int], cards: tuple[IndicationCard, ...]) -> AnswerLine:
+    studied = []
+    for card in cards:
+        if not card.in_focus:
+            continue
+        if card.studied_above_cap:
+            studied.append(f"{card.name}: {card.studied_above_cap}")
+        elif card.dose_studied_range:
+            studied.append(f"{card.name}: studied at {card.dose_studied_range}.")
+        else:
+            studied.append(f"{card.name}: no dose studied in the catalogue.")
+    return AnswerLine(
+        verdict=dose.heading,
+        tone=dose.tone,
+        dose=dose.regimen if dose.shows_dose else "",
+        critical=counts.get("critical", 0),
+        warning=counts.get("warning", 0),
+        studied=tuple(studied),
+    )
+
+
 def present(assessment: Assessment, catalogue: Catalogue) -> Presentation:
     flags = tuple(_flag_view(f) for f in assessment.flags)
     dose = _dose_box(assessment, flags)
     factors = assessment.factors
     counts = {severity: sum(1 for f in flags if f.severity == severity) for severity in vocab.SEVERITIES}
     shared = catalogue.memo(("shared",), lambda: _Shared.of(catalogue))
+    cards = tuple(_indication_card(r, assessment, catalogue, shared) for r in assessment.indications)
     return Presentation(
         catalogue_version=assessment.catalogue_version,
         region=assessment.region,
@@ -622,7 +663,7 @@ def present(assessment: Assessment, catalogue: Catalogue) -> Presentation:
             if s in catalogue.indications_by_slug
         ),
         missing=tuple(m.message for m in assessment.inputs_missing),
-        indications=tuple(_indication_card(r, assessment, catalogue, shared) for r in assessment.indications),
+        indications=cards,
         formulas=_formulas(assessment),
         status_line=_status_line(dose, flags),
         approved_uses=tuple(i.name for i in shared.approved),
@@ -632,6 +673,7 @@ def present(assessment: Assessment, catalogue: Catalogue) -> Presentation:
             for n in catalogue.safety_notes
             if n.on_sheet and n.region in (vocab.ANY_REGION, assessment.region)
         ),
+        answer=_answer_line(dose, counts, cards),
     )
 
 

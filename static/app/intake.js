@@ -82,6 +82,161 @@
     htmx.trigger(f, "submit");
   }
 
+  // ---------------------------------------------------------------- results state
+  // The results are "current", "updating" (a request is on its way) or "stale" (the last update failed
+  // or an answer needs correcting): stale results stay readable but never look current.
+  function column() { return document.getElementById("results-column"); }
+
+  function setState(state, reason) {
+    var col = column();
+    if (!col) return;
+    col.dataset.state = state;
+    var results = document.getElementById("results");
+    if (results) { results.setAttribute("aria-busy", state === "updating" ? "true" : "false"); }
+    var box = document.getElementById("results-state");
+    if (!box) return;
+    if (state === "stale") {
+      box.textContent = "Out of date: " + reason + ". The results below are for earlier answers.";
+    } else if (state === "updating") {
+      box.textContent = "Updating…";
+    } else {
+      box.textContent = "";
+    }
+    measureAnswerBar();
+  }
+
+  function failureReason(xhr) {
+    var status = xhr ? xhr.status : 0;
+    if (!status) return "no answer from the server (connection lost)";
+    if (status === 403) return "the page has expired (" + status + "); reload it";
+    if (status === 429) return "too many updates just now (" + status + "); wait a moment and press Assess";
+    if (status === 503) return "the service is unavailable just now (" + status + ")";
+    if (status >= 500) return "the server had an error (" + status + ")";
+    return "the server could not use the answers (" + status + ")";
+  }
+
+  function fromIntake(event) {
+    var elt = event.detail && event.detail.elt;
+    return !!(elt && elt.id === "intake-form");
+  }
+
+  // ---------------------------------------------------------------- the field under the cursor
+  // An update can add or remove messages above the field being typed in; the page scrolls by the same
+  // amount so that the field stays where it was under the cursor.
+  var anchor = null;
+  // Instant, not smooth (Bootstrap sets smooth scrolling): the field must not drift under the cursor.
+  function scrollByNow(dy) { window.scrollBy({ top: dy, left: 0, behavior: "instant" }); }
+  function rememberFocus() {
+    var el = document.activeElement;
+    anchor = (el && el.closest && el.closest("#intake-form")) ? { el: el, top: el.getBoundingClientRect().top } : null;
+  }
+  function restoreFocusPosition() {
+    if (!anchor || !document.body.contains(anchor.el)) return;
+    var shift = anchor.el.getBoundingClientRect().top - anchor.top;
+    if (Math.abs(shift) >= 1) { scrollByNow(shift); }
+  }
+
+  // A focused element is never left under the sticky action bar or the pinned answer bar (WCAG 2.4.11):
+  // the page scrolls it clear. (scroll-padding in app.css does the same where the browser honours it.)
+  function keepClearOfBars(el) {
+    if (!el || !el.getBoundingClientRect || el.closest(".form-actions") || el.closest("#answer-bar")) return;
+    var r = el.getBoundingClientRect();
+    var actions = document.querySelector("#intake-form .form-actions");
+    var margin = 8;
+    if (actions) {
+      var bar = actions.getBoundingClientRect();
+      if (r.bottom > bar.top - margin && r.top < bar.bottom) { scrollByNow(r.bottom - bar.top + margin); r = el.getBoundingClientRect(); }
+    }
+    var answer = document.getElementById("answer-bar");
+    if (answer && window.getComputedStyle(answer).position === "fixed") {
+      var top = answer.getBoundingClientRect().bottom;
+      if (r.top < top + margin) { scrollByNow(r.top - top - margin); }
+    }
+  }
+
+  // ---------------------------------------------------------------- units
+  // Units follow the region beside empty fields only: a value already typed is never re-read.
+  function followRegion(f, region) {
+    f.querySelectorAll("select[data-unit-select]").forEach(function (select) {
+      var unit = select.getAttribute("data-region-" + region);
+      var valueField = f.querySelector('[name="' + select.name.replace(/_unit$/, "") + '"], [name="serum_' + select.name.replace(/_unit$/, "") + '"]');
+      if (unit && valueField && valueField.value.trim() === "") { select.value = unit; }
+    });
+  }
+  // "1.6 mg/dL" typed in the value: the unit beside it shows the unit typed (the server reads the same).
+  var TYPED = { "mg/dl": "mg/dL", "umol/l": "umol/L", "kg": "kg", "kgs": "kg", "lb": "lb", "lbs": "lb",
+    "pounds": "lb", "cm": "cm", "in": "in", "inch": "in", "inches": "in", "g/dl": "g/dL", "g/l": "g/L" };
+  function showTypedUnit(input) {
+    var f = form();
+    var name = input.name === "serum_creatinine" ? "creatinine_unit" : input.name + "_unit";
+    var select = f.querySelector('select[name="' + name + '"]');
+    if (!select) return;
+    var match = /^\s*[+-]?[0-9.,]+\s*(.+?)\s*$/.exec(input.value);
+    if (!match) return;
+    var key = match[1].replace(/\s+/g, "").toLowerCase().replace(/[µμ]/g, "u").replace("micromol", "umol");
+    var unit = TYPED[key];
+    if (unit && select.querySelector('option[value="' + unit + '"]')) { select.value = unit; }
+  }
+
+  // ---------------------------------------------------------------- medications
+  // The same split as the server (indications.forms.split_medications).
+  function splitMedications(text) {
+    var entries = [], current = "", depth = 0;
+    for (var i = 0; i < text.length; i++) {
+      var c = text[i];
+      if ("([{".indexOf(c) >= 0) depth++;
+      else if (")]}".indexOf(c) >= 0) depth = Math.max(0, depth - 1);
+      if (c === "\n" || ((c === "," || c === ";") && depth === 0)) {
+        entries.push(current); current = ""; if (c === "\n") depth = 0; continue;
+      }
+      current += c;
+    }
+    entries.push(current);
+    return entries.map(function (e) { return e.trim(); }).filter(Boolean);
+  }
+  function editMedication(entry, replacement) {
+    var f = form();
+    var list = document.getElementById("id_medications");
+    var entries = splitMedications(list.value);
+    var at = entries.indexOf(entry);
+    if (at >= 0) {
+      if (replacement) { entries[at] = replacement; } else { entries.splice(at, 1); }
+      list.value = entries.join("\n");
+      list.dispatchEvent(new Event("input", { bubbles: true }));
+      return;
+    }
+    // A name ticked in a class's boxes (e.g. the SSRIs).
+    f.querySelectorAll('input[type="checkbox"][name^="tick_"]').forEach(function (box) {
+      if (box.value === entry && box.checked) {
+        box.checked = false;
+        box.dispatchEvent(new Event("input", { bubbles: true }));
+      }
+    });
+  }
+  function onEntryClick(event) {
+    var button = event.target.closest("button[data-med-remove], button[data-med-replace]");
+    if (!button) return;
+    var next = button.closest("li") && (button.closest("li").nextElementSibling || button.closest("li").previousElementSibling);
+    if (button.hasAttribute("data-med-remove")) {
+      editMedication(button.getAttribute("data-med-remove"), null);
+    } else {
+      editMedication(button.getAttribute("data-med-replace"), button.getAttribute("data-med-with"));
+    }
+    // Keep the keyboard where it was: on the next entry, else on the list.
+    var target = next && next.querySelector("button.entry-remove");
+    (target || document.getElementById("id_medications")).focus();
+  }
+
+  // ---------------------------------------------------------------- the answer bar
+  // Its height is kept in a CSS variable: on a phone the bar is pinned to the top, and the page's
+  // scroll padding keeps a focused field from being hidden under it (WCAG 2.4.11).
+  function measureAnswerBar() {
+    var bar = document.getElementById("answer-bar");
+    if (!bar) return;
+    var pinned = window.getComputedStyle(bar).position === "fixed";
+    document.documentElement.style.setProperty("--answer-bar-height", pinned ? bar.offsetHeight + "px" : "0px");
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     var f = form();
     if (!f) return;
@@ -95,15 +250,60 @@
         if (e.key === "Enter") { e.preventDefault(); addMedication(); }
       });
     }
+    f.addEventListener("click", onEntryClick);
+    f.addEventListener("focusin", function (event) { keepClearOfBars(event.target); });
+    f.querySelectorAll('input[name="region"]').forEach(function (radio) {
+      radio.addEventListener("change", function () { if (radio.checked) followRegion(f, radio.value); });
+    });
+    ["weight", "height", "serum_creatinine", "bilirubin", "albumin"].forEach(function (name) {
+      var input = f.querySelector('[name="' + name + '"]');
+      if (input) { input.addEventListener("change", function () { showTypedUnit(input); }); }
+    });
     syncFieldErrors();
+    measureAnswerBar();
+    if (window.ResizeObserver) { new ResizeObserver(measureAnswerBar).observe(document.getElementById("answer-bar")); }
+    window.addEventListener("resize", measureAnswerBar);
+  });
+
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    if (!fromIntake(event)) return;
+    rememberFocus();
+    setState("updating");
+  });
+  // An answer needs correcting: the server keeps the results and names the reason.
+  document.addEventListener("resultsStale", function (event) {
+    setState("stale", (event.detail && event.detail.reason) || "an answer needs correcting");
+  });
+  document.addEventListener("htmx:responseError", function (event) {
+    if (fromIntake(event)) setState("stale", failureReason(event.detail.xhr));
+  });
+  document.addEventListener("htmx:sendError", function (event) {
+    if (fromIntake(event)) setState("stale", failureReason(null));
+  });
+  document.addEventListener("htmx:timeout", function (event) {
+    if (fromIntake(event)) setState("stale", "the server did not answer in time");
+  });
+  document.addEventListener("htmx:afterSwap", function (event) {
+    var xhr = event.detail.xhr;
+    if (xhr && xhr.getResponseHeader("HX-Reswap") === "none") return;  // kept, and marked out of date
+    if (event.detail.target && event.detail.target.id === "results") setState("current");
+  });
+
+  document.addEventListener("htmx:afterRequest", function (event) {
+    if (!fromIntake(event)) return;
+    syncFieldErrors();
+    restoreFocusPosition();
   });
 
   document.addEventListener("htmx:afterSettle", function (event) {
     syncFieldErrors();
-    // After an explicit submit (button or Enter), move focus to the results; never while typing.
+    restoreFocusPosition();
+    measureAnswerBar();
+    // After an explicit submit (button or Enter), move focus to the answer line; never while typing.
     var trigger = event.detail && event.detail.requestConfig && event.detail.requestConfig.triggeringEvent;
     if (trigger && trigger.type === "submit" && event.detail.target && event.detail.target.id === "results") {
-      event.detail.target.focus();
+      var line = document.getElementById("answer-line");
+      if (line) line.focus();
     }
   });
 })();

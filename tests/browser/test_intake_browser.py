@@ -33,7 +33,8 @@ def test_bad_value_shows_an_error_beside_the_field_and_clears_when_fixed(page, s
     error = page.locator("#id_crcl_ml_min_error")
     expect(error).to_contain_text("between 0 and 250")
     expect(field).to_have_attribute("aria-invalid", "true")
-    expect(page.locator("#results")).to_contain_text("Some answers need attention")
+    expect(page.locator("#results-column")).to_have_attribute("data-state", "stale")
+    expect(page.locator("#results-state")).to_contain_text("Out of date: an answer needs correcting")
     field.fill("45")
     expect(error).to_have_text("")
     expect(field).not_to_have_attribute("aria-invalid", "true")
@@ -53,8 +54,8 @@ def test_keyboard_only_path(page, seeded_live):
     page.keyboard.type("12")
     page.keyboard.press("Enter")
     expect(page.get_by_test_id("dose-regimen")).to_have_text("5 mg twice daily")
-    expect(page.locator("#results")).to_be_focused()
-    # Every flag's source link is reachable by keyboard from the results.
+    expect(page.locator("#answer-line")).to_be_focused()
+    # The flags and every source link are reachable by keyboard from the answer line.
     page.keyboard.press("Tab")
     assert page.evaluate("document.activeElement.tagName") in ("A", "SUMMARY")
 

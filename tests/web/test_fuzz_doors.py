@@ -40,7 +40,7 @@ from hypothesis.control import currently_in_test_context
 
 from decision_support.errors import is_machine_path
 from indications.engine.factors import LIMITS
-from indications.forms import IntakeForm
+from indications.forms import IntakeForm, NumberField
 from indications.models import CatalogueRelease
 from indications.snapshot import published_catalogue
 from indications.summary import PAPERS
@@ -322,7 +322,7 @@ def field_specs(form: forms.Form) -> tuple[FieldSpec, ...]:
     specs = []
     for name, field in form.fields.items():
         required = field.required
-        if isinstance(field, forms.FloatField):
+        if isinstance(field, NumberField):
             limits = tuple(limit for key, limit in LIMITS.items() if key.split(":")[0] == name)
             specs.append(FieldSpec(name, "number", limits=limits, required=required))
         elif isinstance(field, (forms.ChoiceField, forms.MultipleChoiceField)):

@@ -116,8 +116,7 @@ def test_severity_is_written_not_only_coloured(client):
     [
         ({"crcl_ml_min": "-5"}, "crcl_ml_min", "between 0 and 250"),
         ({"crcl_ml_min": "abc"}, "crcl_ml_min", "Enter a number"),
-        ({"crcl_ml_min": "25,5"}, "crcl_ml_min", "Enter a number"),
-        ({"crcl_ml_min": "1e308"}, "crcl_ml_min", "between 0 and 250"),
+        ({"crcl_ml_min": "1e308"}, "crcl_ml_min", "not a unit for this value"),
         ({"crcl_ml_min": "nan"}, "crcl_ml_min", "Enter a number"),
         ({"crcl_ml_min": "40", "age_years": "80"}, "crcl_ml_min", "only one renal input"),
         ({"crcl_ml_min": "40", "dialysis": "on"}, "crcl_ml_min", "only one renal input"),
@@ -131,7 +130,6 @@ def test_severity_is_written_not_only_coloured(client):
             "age_years",
             "between 18 and 120",
         ),
-        ({"age_years": "80"}, "weight", "Required to estimate"),
         (
             {"weight": "0", "age_years": "70", "sex": "male", "serum_creatinine": "1"},
             "weight",
@@ -139,7 +137,6 @@ def test_severity_is_written_not_only_coloured(client):
         ),
         ({"region": "eu", "formulation": "xr"}, "formulation", "no extended-release product"),
         ({"child_pugh_class": "B", "inr": "1.4"}, "child_pugh_class", "not both"),
-        ({"bilirubin": "2"}, "albumin", "Required to calculate"),
         ({"indications": ["migraine"]}, "indications", "not one of the available choices"),
         ({"region": "mars"}, "region", "not one of the available choices"),
     ],
@@ -150,7 +147,9 @@ def test_bad_input_gets_a_message_beside_the_field_and_no_results(client, data, 
     html = response.content.decode()
     box = re.search(rf'<div id="id_{field}_error"[^>]*hx-swap-oob="true">(.*?)</div>', html, re.S)
     assert box and message in box.group(1), html[:3000]
-    assert "Some answers need attention" in html
+    # The results of the earlier answers stay on screen, marked out of date with the reason.
+    assert response["HX-Reswap"] == "none"
+    assert "resultsStale" in response["HX-Trigger"] and "needs correcting" in response["HX-Trigger"]
     assert 'data-testid="dose-regimen"' not in html  # no results for bad input
 
     full = client.post("/", form_data(**data)).content.decode()  # the same without JavaScript
