@@ -31,6 +31,7 @@ from .models import (
     Indication,
     InteractionRule,
     LabelledLimit,
+    PatientNote,
     RenalRule,
     SafetyNote,
     Source,
@@ -389,6 +390,7 @@ class DoseRegimenAdmin(CatalogueAdmin):
         "max_mg_per_day",
         "ir_equivalent_max_mg_per_day",
         "regimen",
+        "step_days",
     )
     autocomplete_fields = ("sources",)
     inlines = (RenalRuleInline,)
@@ -444,6 +446,17 @@ class SafetyNoteAdmin(CatalogueAdmin):
     search_fields = ("text", "key")
     autocomplete_fields = ("sources",)
     fields = (("key", "order", "is_published"), ("on_summary_sheet", "region"), "text", "sources")
+
+
+@admin.register(PatientNote)
+class PatientNoteAdmin(CatalogueAdmin):
+    """Plain-language notes for the patient sheet (reading age about 11), each with its source."""
+
+    list_display = ("__str__", "topic", "order", "region", "is_published")
+    list_filter = ("topic", "region", "is_published")
+    search_fields = ("text", "key")
+    autocomplete_fields = ("sources",)
+    fields = (("key", "topic", "order", "is_published"), "region", "text", "sources")
 
 
 @admin.register(LabelledLimit)

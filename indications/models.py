@@ -17,7 +17,7 @@ from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 from .engine import vocabulary as vocab
-from .engine.checks import is_search_url, made_of_strengths
+from .engine.checks import is_search_url, made_of_strengths, titration_step_problems
 
 http_url = URLValidator(
     schemes=["http", "https"],
@@ -498,6 +498,35 @@ class SafetyNote(NaturalKeyMixin, models.Model):
         return self.text[:80]
 
 
+class PatientNote(NaturalKeyMixin, models.Model):
+    """A plain-language statement for the patient and carer, printed on the patient sheet (reading
+    age about 11: short sentences, common words). Its topic decides where the sheet prints it."""
+
+    NATURAL_KEY = ("key",)
+    key = models.SlugField(max_length=60, unique=True)
+    topic = models.CharField(max_length=24, choices=vocab.choices(vocab.PATIENT_TOPICS))
+    text = models.TextField(
+        help_text="Short sentences and everyday words; any dose in digits. What the source says, plainly."
+    )
+    sources = models.ManyToManyField(Source, related_name="+", help_text="At least one, to publish.")
+    order = models.PositiveSmallIntegerField(default=0)
+    region = models.CharField(
+        max_length=4,
+        choices=RULE_REGION_CHOICES,
+        default=vocab.ANY_REGION,
+        help_text="The sheet prints a note only for its own labelling region (or any region).",
+    )
+    is_published = models.BooleanField("published", default=False)
+    history = HistoricalRecords(m2m_fields=["sources"], bases=[ChangedFields])
+    objects = CatalogueManager()
+
+    class Meta:
+        ordering = ["topic", "order", "key"]
+
+    def __str__(self) -> str:
+        return self.text[:80]
+
+
 class Study(NaturalKeyMixin, models.Model):
     NATURAL_KEY = ("key", "indication__slug")
 
@@ -632,6 +661,21 @@ class DoseRegimen(NaturalKeyMixin, models.Model):
     )
     regimen = models.CharField(max_length=200, help_text="The maintenance regimen, e.g. 10 mg twice daily.")
     titration = models.TextField()
+    titration_steps = models.TextField(
+        blank=True,
+        help_text=(
+            "The titration for the patient's calendar, one step per line, each a regimen in words with"
+            " doses in digits: “5 mg once a day”, “5 mg in the morning and 10 mg in the evening”. From the"
+            " starting dose up to the maximum, as the label gives them. Empty: the sheet prints no calendar."
+        ),
+    )
+    step_days = models.PositiveSmallIntegerField(
+        "days per step",
+        default=7,
+        blank=True,  # a form that leaves it out keeps the default; cleared, it is refused (clean)
+        validators=[MinValueValidator(1), MaxValueValidator(90)],
+        help_text="The shortest time on each step before the next, in days (the labels: at least 1 week).",
+    )
     sources = models.ManyToManyField(Source, related_name="+")
     history = HistoricalRecords(m2m_fields=["sources"], bases=[ChangedFields])
     objects = CatalogueManager()
@@ -651,6 +695,10 @@ class DoseRegimen(NaturalKeyMixin, models.Model):
     def __str__(self) -> str:
         return f"{self.get_region_display()} · {self.get_formulation_display()}"
 
+    def steps(self) -> list[str]:
+        """The titration steps, one a line (blank lines ignored)."""
+        return [line.strip() for line in self.titration_steps.splitlines() if line.strip()]
+
     def clean(self):
         errors = labelled_limit_errors(
             self.formulation, start_mg_per_day=self.start_mg_per_day, max_mg_per_day=self.max_mg_per_day
@@ -661,6 +709,18 @@ class DoseRegimen(NaturalKeyMixin, models.Model):
             errors["max_mg_per_day"] = "The maximum must be at least the starting dose."
         if self.formulation != "ir" and not self.ir_equivalent_max_mg_per_day:
             errors["ir_equivalent_max_mg_per_day"] = "Give the immediate-release equivalent of the maximum."
+        if self.step_days is None:
+            errors["step_days"] = "Give the shortest time on each step, in days (the labels: 7)."
+        if self.titration_steps.strip() and self.start_mg_per_day and self.max_mg_per_day:
+            limit = LabelledLimit.objects.filter(formulation=self.formulation).first()
+            problems = titration_step_problems(
+                self.steps(),
+                start_mg_per_day=self.start_mg_per_day,
+                max_mg_per_day=self.max_mg_per_day,
+                strengths=[int(s) for s in limit.strengths_mg.split(",")] if limit else [],
+            )
+            if problems:
+                errors["titration_steps"] = problems
         if errors:
             raise ValidationError(errors)
 
@@ -1060,6 +1120,7 @@ EDITORIAL_MODELS = (
     EvidenceGap,
     Study,
     SafetyNote,
+    PatientNote,
     LabelledLimit,
     DoseRegimen,
     RenalRule,

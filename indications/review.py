@@ -356,6 +356,7 @@ ROW_MODELS = frozenset(
         "indications.guideline",
         "indications.evidencegap",
         "indications.safetynote",
+        "indications.patientnote",
         "indications.drug",
         "indications.drugname",
         "indications.renalrule",

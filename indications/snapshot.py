@@ -39,6 +39,7 @@ from .models import (
     Indication,
     InteractionRule,
     LabelledLimit,
+    PatientNote,
     RenalRule,
     SafetyNote,
     Source,
@@ -169,6 +170,8 @@ def build_snapshot() -> dict[str, Any]:
                 "ir_equivalent_max_mg_per_day": reg.ir_equivalent_max_mg_per_day,
                 "regimen": reg.regimen,
                 "titration": reg.titration,
+                "titration_steps": reg.steps(),
+                "step_days": reg.step_days,
                 "sources": _keys(reg.sources.all()),
             }
         )
@@ -225,6 +228,16 @@ def build_snapshot() -> dict[str, Any]:
                 "region": n.region,
             }
             for n in SafetyNote.objects.published().prefetch_related(sources_prefetch)
+        ],
+        "patient_notes": [
+            {
+                "key": n.key,
+                "topic": n.topic,
+                "text": n.text,
+                "sources": _keys(n.sources.all()),
+                "region": n.region,
+            }
+            for n in PatientNote.objects.published().prefetch_related(sources_prefetch)
         ],
         "conditions": [
             {"slug": c.slug, "label": c.label} for c in Condition.objects.order_by("display_order", "label")
@@ -298,7 +311,7 @@ def _referenced_source_keys(snapshot: dict[str, Any]) -> set[str]:
         keys.update(ind["sources"])
         for item in (*ind["caveats"], *ind["guidelines"]):
             keys.update(item["sources"])
-    for note in snapshot["safety_notes"]:
+    for note in (*snapshot["safety_notes"], *snapshot.get("patient_notes", ())):
         keys.update(note["sources"])
     for group in ("labelled_limits", "regimens", "renal_rules", "hepatic_rules"):
         for item in snapshot[group]:

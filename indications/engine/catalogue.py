@@ -125,6 +125,17 @@ class SafetyNote:
 
 
 @dataclass(frozen=True)
+class PatientNote:
+    """A plain-language statement for the patient sheet, placed on the page by its topic."""
+
+    key: str
+    topic: str  # vocabulary.PATIENT_TOPICS
+    text: str
+    sources: tuple[Source, ...]
+    region: str = ANY_REGION
+
+
+@dataclass(frozen=True)
 class Evidence:
     strength: str  # A | B | C | none
     efficacy: str
@@ -164,6 +175,10 @@ class DoseRegimen:
     titration: str
     sources: tuple[Source, ...]
     ir_equivalent_max_mg_per_day: int | None = None  # XR: the IR daily dose its maximum corresponds to
+    # The titration as steps for the patient's calendar ("5 mg once a day", ...), start to maximum;
+    # empty in releases made before the patient sheet (the sheet then prints no calendar).
+    titration_steps: tuple[str, ...] = ()
+    step_days: int = 7  # the shortest time on each step, in days
 
     def ir_equivalent(self, mg_per_day: float) -> float:
         """A daily dose of this formulation as immediate-release mg/day (label switching ratio)."""
@@ -282,6 +297,7 @@ class Catalogue:
     drugs: tuple[Drug, ...]
     conditions: tuple[Condition, ...] = ()
     safety_notes: tuple[SafetyNote, ...] = ()
+    patient_notes: tuple[PatientNote, ...] = ()
     codes: tuple[ClinicalCode, ...] = ()
     # The labelled strengths of each formulation (mg): {"ir": (5, 10), "xr": (7, 14, 21, 28)}.
     strengths: Mapping[str, tuple[int, ...]] = field(default_factory=dict)
@@ -446,7 +462,17 @@ class Catalogue:
         return cls(
             version=version,
             indications=indications,
-            regimens=tuple(DoseRegimen(**{**r, "sources": srcs(r["sources"])}) for r in snapshot["regimens"]),
+            regimens=tuple(
+                DoseRegimen(
+                    **{
+                        **r,
+                        "sources": srcs(r["sources"]),
+                        "titration_steps": tuple(r.get("titration_steps", ())),
+                        "step_days": r.get("step_days") or 7,
+                    }
+                )
+                for r in snapshot["regimens"]
+            ),
             renal_rules=tuple(
                 RenalRule(**{**r, "flag": flag(r["flag"], r["dose_effect"]), "sources": srcs(r["sources"])})
                 for r in snapshot["renal_rules"]
@@ -486,6 +512,16 @@ class Catalogue:
                     region=n.get("region", ANY_REGION),
                 )
                 for n in snapshot.get("safety_notes", ())
+            ),
+            patient_notes=tuple(
+                PatientNote(
+                    key=n["key"],
+                    topic=n["topic"],
+                    text=n["text"],
+                    sources=srcs(n["sources"]),
+                    region=n.get("region", ANY_REGION),
+                )
+                for n in snapshot.get("patient_notes", ())
             ),
             codes=tuple(
                 ClinicalCode(**{**c, "source": sources.get(c["source"]) if c.get("source") else None})

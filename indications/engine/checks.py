@@ -15,6 +15,8 @@ from .vocabulary import (
     CONTROLLED_DESIGNS,
     GAP_ELEMENTS,
     GUIDELINE_POSITIONS,
+    PATIENT_TOPICS,
+    REQUIRED_PATIENT_TOPICS,
     REQUIRED_STANDARD_FLAGS,
     RULE_VERDICTS,
     SEVERITIES,
@@ -302,6 +304,7 @@ def snapshot_problems(snapshot: dict) -> list[str]:
 
     problems += drug_problems(snapshot)
     problems += code_problems(snapshot)
+    problems += patient_note_problems(snapshot)
     problems += dose_limit_problems(snapshot)
 
     flags = {(r["flag"]["code"], r["region"]) for r in snapshot["standard_flags"]}
@@ -344,7 +347,8 @@ def made_of_strengths(dose: int, strengths: list[int]) -> bool:
 # "10 mg every 12 hours" (never "2 mg/mL" or "mg/kg"). The frequency words give the doses a day.
 _PER_DAY = {
     1: r"/\s*(?:day|d|24\s*h(?:ours?)?)\b|per\s+day|a\s+day|daily|once(?:[\s-]+a)?[\s-]+day|once[\s-]+daily"
-    r"|q\.?\s*d\.?|o\.?\s*d\.?|every\s+24\s+hours?|q24h|nocte|mane|at\s+night|in\s+the\s+morning",
+    r"|q\.?\s*d\.?|o\.?\s*d\.?|every\s+24\s+hours?|q24h|nocte|mane|at\s+night|in\s+the\s+morning"
+    r"|in\s+the\s+evening",
     2: r"twice(?:[\s-]+a)?[\s-]+day|twice[\s-]+daily|two\s+times(?:\s+a)?[\s-]+day|two\s+times\s+daily"
     r"|b\.?\s*i\.?\s*d\.?|b\.?\s*d\.?|every\s+12\s+hours?|q12h",
     3: r"three\s+times(?:\s+a)?[\s-]+day|three\s+times\s+daily|t\.?\s*i\.?\s*d\.?|t\.?\s*d\.?\s*s\.?"
@@ -383,6 +387,68 @@ def regimen_doses(text: str, *, whole: bool = False) -> tuple[float, int] | None
         return None
     times = next((n for n in _PER_DAY if found[0].group(f"f{n}")), None)
     return None if times is None else (float(found[0].group("amount")), times)
+
+
+# What joins the doses of one titration step ("5 mg in the morning and 10 mg in the evening").
+_STEP_JOINER = re.compile(r"\s*(?:,|;|\band\b|\bplus\b)\s*", re.IGNORECASE)
+
+
+def step_doses(text: str) -> tuple[tuple[float, int], ...] | None:
+    """The doses of one titration step, each with its doses a day, read by ``regimen_doses`` part by
+    part: "5 mg twice daily" -> ((5, 2),); "5 mg in the morning and 10 mg in the evening" -> ((5, 1),
+    (10, 1)). None when any part is not one dose with how often it is taken (the step is then refused,
+    never guessed)."""
+    parts = [p for p in _STEP_JOINER.split(text or "") if p.strip()]
+    if not parts:
+        return None
+    doses = tuple(regimen_doses(part, whole=True) for part in parts)
+    return None if any(d is None for d in doses) else doses
+
+
+def step_mg_per_day(text: str) -> float | None:
+    """The daily dose of one titration step (see ``step_doses``), or None when it cannot be read."""
+    doses = step_doses(text)
+    return None if doses is None else sum(amount * times for amount, times in doses)
+
+
+def titration_step_problems(
+    steps: list[str], *, start_mg_per_day: int, max_mg_per_day: int, strengths: list[int]
+) -> list[str]:
+    """A regimen's titration steps (the patient's calendar) against the regimen: each step a dose
+    with how often, each single dose made of the available strengths, rising step by step from the
+    regimen's start to exactly its maximum."""
+    problems: list[str] = []
+    daily: list[float] = []
+    for number, step in enumerate(steps, start=1):
+        doses = step_doses(step)
+        if doses is None:
+            problems.append(
+                f"Step {number} “{step}” is not read as doses with how often each is taken"
+                " (write e.g. “5 mg twice a day” or “5 mg in the morning and 10 mg in the evening”)."
+            )
+            continue
+        for amount, _ in doses:
+            if amount != int(amount) or not made_of_strengths(int(amount), strengths):
+                shown = ", ".join(str(s) for s in strengths) or "none"
+                problems.append(
+                    f"Step {number} “{step}”: {amount:g} mg cannot be made of the available strengths"
+                    f" ({shown} mg)."
+                )
+        daily.append(sum(a * t for a, t in doses))
+    if problems or not daily:
+        return problems
+    for number, (before, after) in enumerate(itertools.pairwise(daily), start=2):
+        if after <= before:
+            problems.append(
+                f"Step {number} ({after:g} mg/day) does not rise above step {number - 1} ({before:g} mg/day)."
+            )
+    if daily[0] != start_mg_per_day:
+        problems.append(
+            f"The first step ({daily[0]:g} mg/day) is not the starting dose ({start_mg_per_day} mg/day)."
+        )
+    if daily[-1] != max_mg_per_day:
+        problems.append(f"The last step ({daily[-1]:g} mg/day) is not the maximum ({max_mg_per_day} mg/day).")
+    return problems
 
 
 def text_dose_problems(text: str, what: str, maximum: int, labelled_maximum: int) -> list[str]:
@@ -458,6 +524,21 @@ def dose_limit_problems(snapshot: dict) -> list[str]:
             problems += text_dose_problems(
                 reg[name], f"Regimen {label}: the {name}", reg["max_mg_per_day"], limit["max_mg_per_day"]
             )
+        steps = reg.get("titration_steps") or []
+        if steps:
+            problems += [
+                f"Regimen {label}: the titration steps: {p}"
+                for p in titration_step_problems(
+                    steps,
+                    start_mg_per_day=reg["start_mg_per_day"],
+                    max_mg_per_day=reg["max_mg_per_day"],
+                    strengths=limit["strengths_mg"],
+                )
+            ]
+            if not reg.get("step_days") or reg["step_days"] < 1:
+                problems.append(
+                    f"Regimen {label}: the titration steps need their days per step (at least 1)."
+                )
         for rule in snapshot["renal_rules"]:
             if (rule["region"], rule["formulation"]) != (reg["region"], reg["formulation"]):
                 continue
@@ -488,6 +569,7 @@ def dose_limit_problems(snapshot: dict) -> list[str]:
             for r in snapshot["hepatic_rules"]
         ]
         texts += [(f"Safety note {n['key']}", n["text"]) for n in snapshot.get("safety_notes", [])]
+        texts += [(f"Patient note {n['key']}", n["text"]) for n in snapshot.get("patient_notes", [])]
         for group in FLAG_GROUPS:
             for rule in snapshot[group]:
                 if rule["flag"]:
@@ -737,6 +819,34 @@ def future_study_problems(snapshot: dict, year: int) -> list[str]:
     ]
 
 
+def patient_note_problems(snapshot: dict) -> list[str]:
+    """The patient sheet's plain-language notes: each with a source that can be opened and no link
+    to a search, a known topic, and a note on every topic the sheet must be able to say, for each
+    region (doses in them are checked with the other texts, in ``dose_limit_problems``)."""
+    problems: list[str] = []
+    openable = {s["key"] for s in snapshot["sources"] if is_http_url(s["url"])}
+    notes = snapshot.get("patient_notes", ())
+    for note in notes:
+        what = f"Patient note “{note['key']}”"
+        if note["topic"] not in PATIENT_TOPICS:
+            problems.append(f"{what} has an unknown topic “{note['topic']}”.")
+        if not any(k in openable for k in note["sources"]):
+            problems.append(f"{what} has no source.")
+        if not note["text"].strip():
+            problems.append(f"{what} has no text.")
+        for url in URL_IN_TEXT.findall(note["text"]):
+            if is_search_url(url):
+                problems.append(f"{what} links to a search ({url}).")
+    for topic in REQUIRED_PATIENT_TOPICS:
+        for region in ("us", "eu"):
+            if not any(n["topic"] == topic and n["region"] in (region, "any") for n in notes):
+                problems.append(
+                    f"No patient note on “{PATIENT_TOPICS[topic]}” for region {region.upper()}:"
+                    " the patient sheet must be able to say it."
+                )
+    return problems
+
+
 def drug_problems(snapshot: dict) -> list[str]:
     """Names that would match two drugs, brands without a source, products whose parts are missing."""
     problems: list[str] = []
@@ -801,6 +911,7 @@ SNAPSHOT_KEYS = {
     ),
     "standard_flags": ("Flag text", lambda x: f"{x['flag']['code']} ({x['region']})"),
     "safety_notes": ("Safety note", lambda x: x["key"]),
+    "patient_notes": ("Patient note", lambda x: x["key"]),
     "drug_classes": ("Drug class", lambda x: x["code"]),
     "conditions": ("Condition", lambda x: x["slug"]),
     "drugs": ("Drug", lambda x: x["name"]),
@@ -829,6 +940,7 @@ def snapshot_changes(old: dict | None, new: dict) -> list[str]:
 CLINICAL_GROUPS = frozenset(
     {
         "safety_notes",
+        "patient_notes",
         "drugs",
         "codes",
         "indications",

@@ -245,6 +245,27 @@ GUIDELINE_POSITIONS = _vocab(
     ("not-mentioned", "Read: does not mention memantine"),
     ("none-found", "No position found"),
 )
+# Plain-language notes for the patient and carer (the patient sheet): what each note is about. The
+# sheet places each topic in its own part of the page; the texts are catalogue rows with sources.
+PATIENT_TOPICS = _vocab(
+    ("about", "What the medicine is"),
+    ("approved", "What an approved use means"),
+    ("off-label", "What an off-label use means"),
+    ("no-use-chosen", "No use chosen on the form: the doctor will explain why"),
+    ("how-to-take", "How to take it"),
+    ("ask-for-dose", "No calendar: ask the doctor for the dose"),
+    ("doctor-explains-dose", "The calendar cannot reach this patient's dose: the doctor will explain"),
+    ("kidneys", "The dose may be lower because of the kidneys"),
+    ("side-effects", "Side effects to watch for"),
+    ("call-doctor", "When to call the doctor"),
+    ("emergency", "When to call emergency services"),
+)
+# Every release must carry a note on each of these for each region (or for any region): the sheet
+# must always be able to say them.
+REQUIRED_PATIENT_TOPICS = tuple(PATIENT_TOPICS)
+# An indication's status as the patient sheet says it.
+PATIENT_STATUS_WORDS = _vocab(("approved", "approved use"), ("off-label", "off-label use"))
+
 STUDY_RESULTS = _vocab(
     ("positive", "Positive"), ("negative", "Negative"), ("mixed", "Mixed"), ("inconclusive", "Inconclusive")
 )
@@ -282,6 +303,8 @@ CLINICAL_FIELDS = MappingProxyType(
                 "crcl_max_ml_min",
                 "lower_inclusive",
                 "upper_inclusive",
+                "titration_steps",
+                "step_days",
             ),
             "dose",
         ),
@@ -325,6 +348,8 @@ CLINICAL_MODEL_FIELDS = MappingProxyType(
         ("indications.drugname", "drug"): "when it applies",
         ("indications.caveat", "text"): "caveat wording",
         ("indications.safetynote", "text"): "safety wording",
+        ("indications.patientnote", "text"): "patient wording",
+        ("indications.patientnote", "topic"): "when it applies",
         # What an EHR's code is read as (CDS Hooks): a wrong mapping changes the dose or the flags.
         **{
             ("indications.clinicalcode", name): "when it applies"

@@ -22,6 +22,10 @@ Universe:
   "unconfirmed"
 - doses studied (IR mg/day): ocd 10-20, fibromyalgia 20-30, alzheimers-disease 20-20; US XR 28 = IR 20
 - conditions: the six of the contract
+- titration steps (the patient calendar): US IR 5, 10 (5+5), 15 (5+10), 20 (10+10); US XR 7, 14,
+  21, 28; EU IR 5, 10, 15, 20 mg/day, all once a day; 7 days a step
+- patient notes: one "<topic> text." per patient-sheet topic for any region, plus an EU emergency
+  note and a US off-label note
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ from __future__ import annotations
 import copy
 
 from indications.engine.catalogue import Catalogue
+from indications.engine.vocabulary import PATIENT_TOPICS
 
 US = ["us-label"]
 EU = ["eu-smpc"]
@@ -232,6 +237,13 @@ SNAPSHOT = {
             "max_mg_per_day": 20,
             "regimen": "10 mg twice daily",
             "titration": "us ir titration",
+            "titration_steps": [
+                "5 mg once a day",
+                "5 mg in the morning and 5 mg in the evening",
+                "5 mg in the morning and 10 mg in the evening",
+                "10 mg in the morning and 10 mg in the evening",
+            ],
+            "step_days": 7,
             "sources": US,
         },
         {
@@ -242,6 +254,13 @@ SNAPSHOT = {
             "ir_equivalent_max_mg_per_day": 20,
             "regimen": "28 mg once daily",
             "titration": "us xr titration",
+            "titration_steps": [
+                "7 mg once a day",
+                "14 mg once a day",
+                "21 mg once a day",
+                "28 mg once a day",
+            ],
+            "step_days": 7,
             "sources": US,
         },
         {
@@ -251,6 +270,13 @@ SNAPSHOT = {
             "max_mg_per_day": 20,
             "regimen": "20 mg once daily",
             "titration": "eu titration",
+            "titration_steps": [
+                "5 mg once a day",
+                "10 mg once a day",
+                "15 mg once a day",
+                "20 mg once a day",
+            ],
+            "step_days": 7,
             "sources": EU,
         },
     ],
@@ -441,6 +467,21 @@ SNAPSHOT = {
     ],
     "safety_notes": [
         {"key": "common", "text": "Dizziness 7% vs 5% on placebo.", "sources": ["us-label"]},
+    ],
+    # One short note per patient-sheet topic (region "any"), plus a region's own text for two topics.
+    "patient_notes": [
+        *(
+            {
+                "key": f"p-{topic}",
+                "topic": topic,
+                "text": f"{topic} text.",
+                "sources": ["us-label"],
+                "region": "any",
+            }
+            for topic in PATIENT_TOPICS
+        ),
+        {"key": "p-emergency-eu", "topic": "emergency", "text": "Call 112.", "sources": EU, "region": "eu"},
+        {"key": "p-off-label-us", "topic": "off-label", "text": "Not FDA.", "sources": US, "region": "us"},
     ],
     "conditions": [
         {"slug": c, "label": c.replace("-", " ").capitalize()}
