@@ -12,6 +12,7 @@ DJANGO_TRUST_PROXY_HEADERS  "1" only when the proxy in front sets X-Forwarded-Pr
 DJANGO_DB_CONNECT_TIMEOUT, DJANGO_DB_STATEMENT_TIMEOUT_MS, DJANGO_DB_STALL_TIMEOUT
                       PostgreSQL time bounds (default 2 s, 3000 ms, 3.5 s; 0 turns one off)
 DJANGO_LOG_FORMAT     "json" (default: one JSON object per line) or "console"
+DJANGO_TIME_ZONE      the service's time zone, an IANA name (default UTC): printed sheets show it
 CATALOGUE_TWO_PERSON_RULE  "1" (default) or "0": may the only editor of a change publish it?
 CATALOGUE_SIGNING_KEY      key that signs releases (default: DJANGO_SECRET_KEY)
 CATALOGUE_SIGNING_KEY_FALLBACKS  comma-separated earlier keys, still accepted when verifying
@@ -21,6 +22,7 @@ import datetime
 import json
 import os
 import secrets
+import zoneinfo
 from pathlib import Path
 
 import dj_database_url
@@ -155,7 +157,16 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 LANGUAGE_CODE = "en"
-TIME_ZONE = "UTC"
+# The service's time zone (an IANA name such as Europe/London): printed sheets show their time in it.
+# Times are stored and logged in UTC whatever it is (USE_TZ).
+TIME_ZONE = os.environ.get("DJANGO_TIME_ZONE", "").strip() or "UTC"
+try:
+    zoneinfo.ZoneInfo(TIME_ZONE)
+except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+    raise ImproperlyConfigured(
+        f"DJANGO_TIME_ZONE={TIME_ZONE!r} is not a known time zone: give an IANA name such as "
+        "Europe/London, America/New_York or UTC."
+    ) from None
 USE_I18N = True
 USE_TZ = True
 

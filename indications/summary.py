@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import threading
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.contrib.staticfiles import finders
@@ -22,6 +23,7 @@ from decision_support.errors import error_response
 
 from .engine.assess import Assessment
 from .engine.presentation import Presentation, References
+from .templatetags.clinical import short_address
 
 PAPERS = {"a4": "A4", "letter": "US Letter"}
 SUMMARY_CSS = "app/summary.css"
@@ -34,14 +36,58 @@ def choose_paper(value: str | None, region: str) -> str:
     return "letter" if region == "us" else "a4"
 
 
+@dataclass(frozen=True)
+class Reference:
+    label: str
+    url: str
+    short: str  # what is printed: "PMID 123", "doi:10.1/x" or the address without its scheme
+
+
+class SheetReferences(References):
+    """The presentation step's reference numbering, listed with short addresses for the sheet."""
+
+    @property
+    def entries(self) -> list[Reference]:
+        return [Reference(item.label, item.url, short_address(item.url)) for item in self.items]
+
+
+def map_axes(view: Presentation) -> dict | None:
+    """The evidence maps' scales in words (the same on every map of a sheet): the printed maps carry
+    no text of their own, which would be too small to read at their printed size."""
+    for card in view.indications:
+        drawn = card.evidence_map
+        if card.in_focus and drawn is not None and len(drawn.x_ticks) > 1:
+            years = [int(t.label) for t in drawn.x_ticks]
+            return {
+                "first": years[0],
+                "last": years[-1],
+                "step": years[1] - years[0],
+                "n": [t.label for t in drawn.y_ticks],
+            }
+    return None
+
+
+def printed_time():
+    """Now in the service's time zone (TIME_ZONE, from DJANGO_TIME_ZONE), and the zone's name as
+    printed: "Europe/London (GMT)", or "UTC"."""
+    zone = timezone.get_default_timezone()
+    now = timezone.localtime(timezone.now(), zone)
+    name = getattr(zone, "key", str(zone))
+    abbreviation = now.tzname() or ""
+    return now, name if abbreviation in ("", name) else f"{name} ({abbreviation})"
+
+
 def render_summary_html(
     request, *, assessment: Assessment, view: Presentation, paper: str | None, for_pdf: bool
 ) -> str:
+    printed_at, printed_zone = printed_time()
     context = {
         "assessment": assessment,
         "view": view,
-        "refs": References(),
-        "printed_at": timezone.now(),
+        "refs": SheetReferences(),
+        "map_axes": map_axes(view),
+        "printed_at": printed_at,
+        "printed_zone": printed_zone,
         "paper": choose_paper(paper, assessment.region),
         "papers": PAPERS,
         "for_pdf": for_pdf,
@@ -104,16 +150,15 @@ renderers = PdfRenderers(
 BUSY = "Many summaries are being made just now. Try again in a few seconds."
 
 
-def pdf_response(request, html: str, *, assessment: Assessment) -> HttpResponse:
+def pdf_response(request, html: str, *, assessment: Assessment, filename: str | None = None) -> HttpResponse:
     pdf = renderers.render(html)
     if pdf is None:
         response = error_response(request, 503, field="pdf", message=BUSY)
         response["Retry-After"] = "2"  # a PDF takes about half a second
         return response
     response = HttpResponse(pdf, content_type="application/pdf")
-    response["Content-Disposition"] = (
-        f'attachment; filename="memantine-summary-{assessment.catalogue_version}.pdf"'
-    )
+    filename = filename or f"memantine-summary-{assessment.catalogue_version}.pdf"
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
     response["Cache-Control"] = "no-store"
     return response
 

@@ -5,6 +5,7 @@
 ``evidence_map`` draws an indication's map. The last two run many times per results page, so they
 are plain Python (and the map, identical for every patient of a release, is rendered once)."""
 
+import re
 from functools import lru_cache
 
 from django import template
@@ -21,6 +22,17 @@ def cite(context, *groups):
     return context["refs"].cite(*groups)
 
 
+@register.filter
+def short_address(url: str) -> str:
+    """A source's address as short as a printed sheet can give it and a clinician still open or look it
+    up: "PMID 12345" for PubMed, "doi:10.1/x" for doi.org, else the address without its scheme."""
+    if match := re.match(r"https?://pubmed\.ncbi\.nlm\.nih\.gov/(\d+)/?$", url):
+        return f"PMID {match[1]}"
+    if match := re.match(r"https?://(?:dx\.)?doi\.org/(.+)$", url):
+        return f"doi:{match[1]}"
+    return re.sub(r"^https?://(www\.)?", "", url).rstrip("/")
+
+
 @register.simple_tag
 def source_links(sources):
     """ "Sources: <a>label</a>; <a>label</a>" for a tuple of links (nothing when there are none)."""
@@ -34,8 +46,9 @@ def source_links(sources):
 
 
 @register.inclusion_tag("_includes/evidence_legend.html")
-def evidence_legend(approved_uses):
-    """The key to every evidence map on a page (include it once per page: its gradient has an id)."""
+def evidence_legend(approved_uses, axes=None):
+    """The key to every evidence map on a page (include it once per page: its gradient has an id).
+    ``axes`` (the printed sheet's maps, drawn without text) says the maps' scales in words."""
     from indications.engine import evidence_map as drawn
 
     return {
@@ -43,19 +56,22 @@ def evidence_legend(approved_uses):
         "fills": drawn.LEGEND_FILLS,
         "half_id": drawn.LEGEND_ID,
         "approved_uses": approved_uses,
+        "axes": axes,
     }
 
 
 @lru_cache(maxsize=512)
-def _drawn(evidence_map) -> str:
-    return render_to_string("_includes/evidence_map.html", {"map": evidence_map})
+def _drawn(evidence_map, axis_text: bool) -> str:
+    return render_to_string("_includes/evidence_map.html", {"map": evidence_map, "axis_text": axis_text})
 
 
 @register.simple_tag
-def evidence_map(drawn_map):
-    """The inline SVG of an evidence map (maps are frozen values, so equal maps share one rendering)."""
+def evidence_map(drawn_map, axis_text=True):
+    """The inline SVG of an evidence map (maps are frozen values, so equal maps share one rendering).
+    ``axis_text=False`` draws tick marks instead of the axes' labels, for the printed sheet: at the
+    map's printed width the labels would be about 4 pt (the sheet's legend gives the scales)."""
     # mark_safe: the text was escaped by the template that drew it
-    return mark_safe(_drawn(drawn_map)) if drawn_map is not None else ""
+    return mark_safe(_drawn(drawn_map, bool(axis_text))) if drawn_map is not None else ""
 
 
 class _OncePerCatalogueNode(template.Node):

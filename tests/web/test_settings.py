@@ -60,3 +60,34 @@ def test_cds_hooks_settings_that_would_let_anyone_in_refuse_to_start():
     result = start_wsgi(DJANGO_DEBUG="1", CDS_HOOKS_ISSUERS=sandbox, CDS_HOOKS_ALLOW_UNSIGNED="1")
     assert result.returncode == 0
     assert "CDS_HOOKS_ALLOW_UNSIGNED=1" in result.stderr
+
+
+def test_an_unknown_time_zone_refuses_to_start():
+    key = {"DJANGO_SECRET_KEY": "x" * 50}
+    for zone in ("Mars/Olympus_Mons", "Europe/Londres", "../etc/passwd"):
+        result = start_wsgi(**key, DJANGO_TIME_ZONE=zone)
+        assert result.returncode != 0, zone
+        assert "ImproperlyConfigured" in result.stderr and "DJANGO_TIME_ZONE" in result.stderr, result.stderr
+        assert "is not a known time zone" in result.stderr
+
+
+def test_the_time_zone_comes_from_the_environment():
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("DJANGO_") and k != "DATABASE_URL"}
+
+    def zone(**env):
+        result = subprocess.run(
+            [
+                sys.executable,
+                "-c",
+                "import decision_support.wsgi; from django.conf import settings; print(settings.TIME_ZONE)",
+            ],
+            cwd=ROOT,
+            env={**clean, "DJANGO_SECRET_KEY": "x" * 50, **env},
+            capture_output=True,
+            text=True,
+        )
+        assert result.returncode == 0, result.stderr
+        return result.stdout.strip()
+
+    assert zone() == "UTC"
+    assert zone(DJANGO_TIME_ZONE="Europe/London") == "Europe/London"
