@@ -11,7 +11,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 SERVE_PACKAGES := libharfbuzz-subset0 fonts-dejavu-core fonts-liberation2
 SYSTEM_PACKAGES := chromium $(SERVE_PACKAGES)
 
-.PHONY: run serve test lint bench load system-deps serve-deps clean
+.PHONY: run serve test lint bench load screenshots system-deps serve-deps clean
 
 $(VENV)/.runtime: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -83,6 +83,10 @@ clean:
 # Prints timings and query counts (on $(DATABASE_URL) when set, else SQLite).
 bench: $(VENV)/.test
 	$(PY) tests/perf/bench.py
+
+# The README's screenshots (desktop and phone), written to docs/screenshots/.
+screenshots: $(VENV)/.test system-deps
+	DJANGO_SECRET_KEY=screenshots $(PY) -m pytest -q -p no:cacheprovider tests/browser/screenshots.py
 
 # Load benchmark: gunicorn + PostgreSQL as `make serve` runs them, driven by wrk over loopback (needs the
 # shared PostgreSQL on 127.0.0.1:5432 and the Debian package wrk). Prints a table; about 2-3 minutes.
