@@ -11,11 +11,6 @@ nothing is stored or logged.
 
 from __future__ import annotations
 
-import functools
-from pathlib import Path
-
-from django.conf import settings
-from django.contrib.staticfiles import finders
 from django.http import HttpResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
@@ -29,18 +24,6 @@ from .summary import PAPERS, choose_paper, pdf_response
 PATIENT_SHEET_CSS = "app/patient_sheet.css"
 # Topics printed on every sheet (the others only when they apply: see the template).
 PRINTED_TOPICS = ("about", "how-to-take", "side-effects", "call-doctor", "emergency")
-
-
-@functools.cache
-def _css_text(path: str) -> str:
-    return Path(path).read_text(encoding="utf-8")
-
-
-def sheet_css() -> str:
-    """The sheet's stylesheet, placed in the PDF's own document: as the document's (author) styles it
-    takes precedence over the stylesheet the shared PDF renderer adds for the summary sheet."""
-    path = finders.find(PATIENT_SHEET_CSS)
-    return _css_text.__wrapped__(path) if settings.DEBUG else _css_text(path)
 
 
 def render_sheet_html(request, *, sheet: PatientSheet, paper: str | None, for_pdf: bool) -> str:
@@ -62,7 +45,6 @@ def render_sheet_html(request, *, sheet: PatientSheet, paper: str | None, for_pd
         "paper": choose_paper(paper, sheet.region),
         "papers": PAPERS,
         "for_pdf": for_pdf,
-        "pdf_css": sheet_css() if for_pdf else "",
     }
     return render_to_string("indications/patient_sheet.html", context, request=request)
 
@@ -108,4 +90,5 @@ def patient_sheet_pdf(request):
         html,
         assessment=assessment,
         filename=f"memantine-patient-sheet-{sheet.catalogue_version}.pdf",
+        stylesheet=PATIENT_SHEET_CSS,
     )

@@ -102,14 +102,15 @@ def _stylesheet(path: str):
     return CSS(filename=path)
 
 
-def pdf_bytes(html: str) -> bytes:
-    """A tagged PDF (PDF/UA-1 variant) with embedded, subset fonts."""
+def pdf_bytes(html: str, stylesheet: str = SUMMARY_CSS) -> bytes:
+    """A tagged PDF (PDF/UA-1 variant) with embedded, subset fonts, styled by ``stylesheet`` (a static
+    path: the summary's, or the patient sheet's)."""
     from weasyprint import HTML
 
-    path = finders.find(SUMMARY_CSS)
+    path = finders.find(stylesheet)
     # Parsed once per process; re-read on every PDF while developing (DEBUG) so CSS edits show.
-    stylesheet = _stylesheet.__wrapped__(path) if settings.DEBUG else _stylesheet(path)
-    return HTML(string=html).write_pdf(stylesheets=[stylesheet], pdf_tags=True, pdf_variant="pdf/ua-1")
+    css = _stylesheet.__wrapped__(path) if settings.DEBUG else _stylesheet(path)
+    return HTML(string=html).write_pdf(stylesheets=[css], pdf_tags=True, pdf_variant="pdf/ua-1")
 
 
 class PdfRenderers:
@@ -125,7 +126,7 @@ class PdfRenderers:
         self.waiting = 0
         self.lock = threading.Lock()
 
-    def render(self, html: str) -> bytes | None:
+    def render(self, html: str, stylesheet: str = SUMMARY_CSS) -> bytes | None:
         """The PDF, or None when too many are being made (the caller answers 503)."""
         with self.lock:
             if self.waiting >= self.waiting_limit:
@@ -139,7 +140,7 @@ class PdfRenderers:
         if not acquired:
             return None
         try:
-            return pdf_bytes(html)
+            return pdf_bytes(html, stylesheet)
         finally:
             self.slots.release()
 
@@ -150,8 +151,15 @@ renderers = PdfRenderers(
 BUSY = "Many summaries are being made just now. Try again in a few seconds."
 
 
-def pdf_response(request, html: str, *, assessment: Assessment, filename: str | None = None) -> HttpResponse:
-    pdf = renderers.render(html)
+def pdf_response(
+    request,
+    html: str,
+    *,
+    assessment: Assessment,
+    filename: str | None = None,
+    stylesheet: str = SUMMARY_CSS,
+) -> HttpResponse:
+    pdf = renderers.render(html, stylesheet)
     if pdf is None:
         response = error_response(request, 503, field="pdf", message=BUSY)
         response["Retry-After"] = "2"  # a PDF takes about half a second

@@ -10,6 +10,7 @@ import pytest
 from pypdf import PdfReader
 
 from indications.models import CatalogueRelease
+from indications.patient_sheet import PATIENT_SHEET_CSS
 from indications.summary import pdf_bytes
 
 pytestmark = pytest.mark.django_db
@@ -120,7 +121,7 @@ def test_the_text_size_check_finds_small_text(client):
     css = client.get("/static/app/patient_sheet.css")
     style = b"".join(css.streaming_content).decode() + "\n.ps p { font-size: 8pt; }"
     html = re.sub(r'<link rel="stylesheet" href="[^"]+">', f"<style>{style}</style>", html)
-    sizes = text_sizes(PdfReader(io.BytesIO(pdf_bytes(html))))
+    sizes = text_sizes(PdfReader(io.BytesIO(pdf_bytes(html, PATIENT_SHEET_CSS))))
     small = small_print(sizes, footer_text(client, TYPICAL))
     assert small and all(s == 8 for s, _ in small)
     assert any("with or without food" in t for _, t in small)
@@ -133,7 +134,7 @@ def test_the_identifier_is_repeated_on_a_page_the_sheet_runs_onto(client):
     style = b"".join(client.get("/static/app/patient_sheet.css").streaming_content).decode()
     style += "\n.ps p, .ps td, .ps th { font-size: 30pt; }"
     html = re.sub(r'<link rel="stylesheet" href="[^"]+">', f"<style>{style}</style>", html)
-    reader = PdfReader(io.BytesIO(pdf_bytes(html)))
+    reader = PdfReader(io.BytesIO(pdf_bytes(html, PATIENT_SHEET_CSS)))
     assert len(reader.pages) > 1
     for text in page_texts(reader):
         assert "Name:" in text and "Date of birth:" in text
