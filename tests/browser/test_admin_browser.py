@@ -11,7 +11,7 @@ import pytest
 from django.contrib.auth.models import Group, User
 from playwright.sync_api import expect
 
-from indications.models import DoseRegimen, Drug, Indication
+from indications.models import DoseRegimen, Drug, Indication, PatientNote
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -62,6 +62,7 @@ def admin_pages(live_url: str) -> list[tuple[str, str, bool]]:
     ocd = Indication.objects.get(slug="ocd")
     drug = Drug.objects.filter(classes__isnull=False).order_by("pk").first()
     regimen = DoseRegimen.objects.order_by("pk").first()
+    note = PatientNote.objects.order_by("pk").first()
     admin = live_url + "/admin/indications"
     return [
         ("admin index", live_url + "/admin/", False),
@@ -70,6 +71,8 @@ def admin_pages(live_url: str) -> list[tuple[str, str, bool]]:
         ("drug change form", f"{admin}/drug/{drug.pk}/change/", True),
         ("dose regimen change form", f"{admin}/doseregimen/{regimen.pk}/change/", True),
         ("indication history", f"{admin}/indication/{ocd.pk}/history/", False),
+        ("patient note changelist", admin + "/patientnote/", False),
+        ("patient note change form", f"{admin}/patientnote/{note.pk}/change/", True),
     ]
 
 
