@@ -469,9 +469,18 @@ class IntakeForm(forms.Form):
         return request
 
     def clean_start_date(self):
-        """A start date more than a year from today is a slip (a year typed wrong), not a plan."""
+        """The calendar's first day: today or later (a calendar already under way would have the
+        patient start on a later step), and within a year (further is a year typed wrong)."""
         value = self.cleaned_data.get("start_date")
-        if value is not None and abs((value - timezone.localdate()).days) > 366:
+        if value is None:
+            return value
+        today = timezone.localdate()
+        if value < today:
+            raise forms.ValidationError(
+                "The start date is in the past: choose today or a later day, or leave it blank for a"
+                " calendar counted in weeks."
+            )
+        if (value - today).days > 366:
             raise forms.ValidationError(
                 "Choose a start date within a year of today (the year may be mistyped)."
             )

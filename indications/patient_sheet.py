@@ -27,9 +27,11 @@ PRINTED_TOPICS = ("about", "how-to-take", "side-effects", "call-doctor", "emerge
 
 
 def render_sheet_html(request, *, sheet: PatientSheet, paper: str | None, for_pdf: bool) -> str:
+    printed = [t for t in PRINTED_TOPICS if not (t == "how-to-take" and sheet.advice == "not-advised")]
     shown = [
-        *(n for topic in PRINTED_TOPICS for n in sheet.topic(topic)),
-        *sheet.withheld_notes,
+        *(n for topic in printed for n in sheet.topic(topic)),
+        *(sheet.topic(sheet.advice) if sheet.advice else ()),
+        *(sheet.withheld_notes if sheet.advice != "not-advised" else ()),
         *(sheet.topic("kidneys") if sheet.kidneys else ()),
         *(sheet.topic("approved") if sheet.has_approved else ()),
         *(sheet.topic("off-label") if sheet.has_off_label else ()),

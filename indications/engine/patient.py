@@ -9,8 +9,12 @@ firmly given:
 - the verdict gives no dose (``NO_DOSE_VERDICTS``);
 - the dose is not confirmed: the verdict is "unconfirmed", renal function was not given or is in
   doubt, or any flag casts doubt on the dose (a medication not recognised, ...);
-- the regimen has no titration steps, a step cannot be read, or the steps up to this patient's
-  maximum do not begin at this patient's starting dose and end exactly at this patient's maximum.
+- the verdict is "use with caution" (another medicine, memantine already taken, a condition, the
+  liver): the doctor decides the dose, and the sheet says why in the catalogue's words;
+- the regimen has no titration steps, a step cannot be read, the steps up to this patient's maximum
+  do not begin at this patient's starting dose and end exactly at this patient's maximum, or the
+  dose's own regimen is not one dose the last step gives (a renal rule's conditional regimen, such
+  as "10 mg; up to 20 mg only after 7 days if tolerated").
 
 The sheet then says plainly to ask the doctor for the dose (the catalogue's "ask-for-dose" or
 "doctor-explains-dose" note). Every word the patient reads comes from the catalogue; this module
@@ -33,9 +37,11 @@ NO_DOSE = "no-dose"  # the verdict gives no dose
 UNCONFIRMED = "unconfirmed"  # the dose is not confirmed for this patient
 NO_STEPS = "no-steps"  # the regimen has no titration steps (a release made before them)
 NOT_REACHED = "not-reached"  # the steps do not lead to this patient's dose
+CAUTION = "caution"  # "use with caution": the doctor decides the dose
 WITHHELD_TOPICS = {
     NO_DOSE: "ask-for-dose",
     UNCONFIRMED: "ask-for-dose",
+    CAUTION: "ask-for-dose",
     NO_STEPS: "ask-for-dose",
     NOT_REACHED: "doctor-explains-dose",
 }
@@ -100,6 +106,8 @@ def titration_calendar(dose: Dose, *, start: date | None, doubt: bool = False) -
         return _withheld(NO_DOSE)
     if dose.verdict == "unconfirmed" or not dose.renal_confirmed or doubt:
         return _withheld(UNCONFIRMED)
+    if dose.verdict not in ("standard", "adjusted"):
+        return _withheld(CAUTION)
     regimen = dose.labelled
     if regimen is None or not regimen.titration_steps or regimen.step_days < 1:
         return _withheld(NO_STEPS)
@@ -113,6 +121,7 @@ def titration_calendar(dose: Dose, *, start: date | None, doubt: bool = False) -
         or daily[0] != dose.start_mg_per_day
         or daily[-1] != dose.max_mg_per_day
         or any(after <= before for before, after in itertools.pairwise(daily))
+        or step_mg_per_day(dose.regimen) != daily[-1]
     ):
         return _withheld(NOT_REACHED)
     days = regimen.step_days
@@ -152,6 +161,8 @@ class PatientSheet:
     uses: tuple[Use, ...]  # the indications in focus (none: the "no-use-chosen" note is printed)
     calendar: Calendar
     kidneys: bool  # a renal rule lowered (or may lower) the dose: the "kidneys" note is printed
+    advice: str  # "caution" or "not-advised" when the verdict says so (its notes are printed), else ""
+    reasons: tuple[str, ...]  # the titles of the flags behind that verdict, for the doctor to explain
     notes: dict[str, tuple[PatientNote, ...]]  # topic -> the notes for this region, in order
 
     def topic(self, name: str) -> tuple[PatientNote, ...]:
@@ -177,6 +188,15 @@ def patient_sheet(assessment: Assessment, catalogue: Catalogue, *, start: date |
     """Everything the patient sheet prints for this assessment, from the catalogue of its release."""
     region = assessment.region
     doubt = any(f.verdict == "unconfirmed" for f in assessment.flags)
+    verdict = assessment.dose.verdict
+    advice = "not-advised" if verdict in NO_DOSE_VERDICTS else "caution" if verdict == "caution" else ""
+    reasons = tuple(
+        dict.fromkeys(
+            f"{f.title.rstrip('.')} ({', '.join(f.triggers)})" if f.triggers else f.title.rstrip(".")
+            for f in assessment.flags
+            if advice and f.verdict == verdict
+        )
+    )
     calendar = titration_calendar(assessment.dose, start=start, doubt=doubt)
     rule = assessment.renal.rule
     kidneys = (
@@ -200,5 +220,7 @@ def patient_sheet(assessment: Assessment, catalogue: Catalogue, *, start: date |
         uses=uses,
         calendar=calendar,
         kidneys=kidneys,
+        advice=advice,
+        reasons=reasons,
         notes={topic: tuple(items) for topic, items in notes.items()},
     )

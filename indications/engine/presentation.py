@@ -242,6 +242,7 @@ class AnswerLine:
     when they are above this patient's maximum)."""
 
     verdict: str  # the dose box's heading
+    confirmations: tuple[str, ...]  # why the dose is not confirmed, when it is not (as in the dose box)
     tone: str
     dose: str  # the regimen when the verdict allows a dose, else ""
     critical: int
@@ -517,6 +518,12 @@ def _indication_card(
         cap = assessment.dose.ir_equivalent_max
         title = text.title if text else "Studied at doses above this patient's maximum"
         above = f"{title}: studied at {_studied(result)}; this patient's maximum is {mg(cap)}."
+        if assessment.dose.max_mg_per_day is not None and cap != assessment.dose.max_mg_per_day:
+            # The doses studied are immediate-release mg/day: an extended-release maximum says both.
+            above = (
+                f"{title}: studied at {_studied(result)} (immediate release); this patient's maximum is"
+                f" {mg(assessment.dose.max_mg_per_day)} extended release ({mg(cap)} as immediate release)."
+            )
         notes.append(above)
     sources = list(ind.sources)
     return IndicationCard(
@@ -629,6 +636,7 @@ def _answer_line(dose: DoseBox, counts: dict[str, int], cards: tuple[IndicationC
             studied.append(f"{card.name}: no dose studied in the catalogue.")
     return AnswerLine(
         verdict=dose.heading,
+        confirmations=dose.confirmations,
         tone=dose.tone,
         dose=dose.regimen if dose.shows_dose else "",
         critical=counts.get("critical", 0),

@@ -256,6 +256,8 @@ PATIENT_TOPICS = _vocab(
     ("ask-for-dose", "No calendar: ask the doctor for the dose"),
     ("doctor-explains-dose", "The calendar cannot reach this patient's dose: the doctor will explain"),
     ("kidneys", "The dose may be lower because of the kidneys"),
+    ("caution", "Use with caution: the doctor checks something first (no calendar)"),
+    ("not-advised", "Not recommended or no labelled dose: not advised for now (no calendar)"),
     ("side-effects", "Side effects to watch for"),
     ("call-doctor", "When to call the doctor"),
     ("emergency", "When to call emergency services"),

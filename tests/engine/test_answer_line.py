@@ -72,3 +72,19 @@ def test_the_answer_line_never_shows_a_dose_the_dose_box_does_not(crcl, dialysis
     assert view.answer.dose == (view.dose.regimen if view.dose.shows_dose else "")
     assert view.answer.verdict == view.dose.heading
     assert view.answer.critical == sum(1 for f in view.flags if f.severity == "critical")
+
+
+def test_not_confirmed_stays_in_the_answer_line_beside_a_stronger_verdict():
+    """An unrecognised medicine with a caution flag: the verdict is "use with caution", and the line
+    still says the dose is not confirmed (as the dose box does)."""
+    _, view = answer(renal=RenalEntered(90), medications=("amantadine", "notadrug"))
+    assert view.dose.verdict == "caution"
+    assert view.answer.confirmations == view.dose.confirmations
+    assert any("not checked" in line for line in view.answer.confirmations)
+
+
+def test_an_extended_release_maximum_is_compared_with_doses_studied_as_immediate_release():
+    _, view = answer(formulation="xr", renal=RenalEntered(25), indications=("fibromyalgia",))
+    (line,) = view.answer.studied
+    assert "(immediate release)" in line and "extended release" in line
+    assert "14 mg/day extended release (10 mg/day as immediate release)" in line

@@ -301,12 +301,18 @@ def test_the_calendar_never_exceeds_the_maximum_and_never_shows_under_a_withheld
     doubt = any(f.verdict == "unconfirmed" for f in a.flags)
     if (
         a.dose.verdict in NO_DOSE_VERDICTS
-        or a.dose.verdict == "unconfirmed"
+        or a.dose.verdict not in ("standard", "adjusted")
         or not a.dose.renal_confirmed
         or doubt
     ):
         assert steps == ()
         assert result.withheld_notes  # the sheet says to ask the doctor instead
+        if a.dose.verdict in NO_DOSE_VERDICTS or a.dose.verdict == "caution":
+            # The verdict's own note, and the flags behind it for the doctor to explain.
+            assert result.advice in ("not-advised", "caution") and result.reasons
+        return
+    if step_mg_per_day(a.dose.regimen) is None:
+        assert steps == ()  # a conditional regimen ("10 mg; up to 20 mg only after ...") is the doctor's
         return
     assert steps, "a confirmed dose on a regimen whose steps reach it has a calendar"
     assert steps[-1].mg_per_day == a.dose.max_mg_per_day

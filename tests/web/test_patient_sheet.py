@@ -3,10 +3,13 @@ the intake form's answers and start date. Measured in the PDF itself: page count
 Letter, the identifier lines on every page, the size of every piece of text (from the PDF's text
 operators), and the reading grade of its words."""
 
+import datetime
 import io
 import re
+from unittest import mock
 
 import pytest
+from django.utils import timezone
 from pypdf import PdfReader
 
 from indications.models import CatalogueRelease
@@ -14,6 +17,17 @@ from indications.patient_sheet import PATIENT_SHEET_CSS
 from indications.summary import pdf_bytes
 
 pytestmark = pytest.mark.django_db
+
+# The sheets are dated from "today" (a start date must be today or later, within a year): the tests
+# fix today, so that their dates and weekdays stay true whenever they run.
+TODAY = datetime.date(2026, 11, 28)
+
+
+@pytest.fixture(autouse=True)
+def today():
+    with mock.patch.object(timezone, "localdate", return_value=TODAY):
+        yield TODAY
+
 
 TYPICAL = {
     "region": "us",
@@ -24,11 +38,12 @@ TYPICAL = {
     "start_date": "2026-12-01",
 }
 # As much as a confirmed dose can carry: a four-step calendar, several uses (approved and off-label),
-# the kidneys line (EU moderate renal impairment), and many flags.
+# and many flags (none that asks for caution, which gives no calendar). The kidneys line comes with a
+# two-step calendar (SEVERE), never with four since a moderate EU clearance gives no calendar.
 BUSY_EU = {
     "region": "eu",
     "formulation": "ir",
-    "crcl_ml_min": "40",
+    "crcl_ml_min": "60",
     "child_pugh_class": "B",
     "medications": "sertraline, metformin, warfarin",
     "indications": [
@@ -39,7 +54,7 @@ BUSY_EU = {
         "neuropathic-pain",
         "complex-regional-pain-syndrome",
     ],
-    "conditions": ["seizure-disorder", "cardiovascular-disease"],
+    "conditions": [],
     "start_date": "2026-12-01",
 }
 BUSY_US = {**BUSY_EU, "region": "us", "crcl_ml_min": "60"}
@@ -112,7 +127,6 @@ def test_the_busy_cases_are_busy(client):
     html = client.post("/patient-sheet/", BUSY_EU).content.decode()
     assert html.count("off-label use") == 5 and "approved use" in html
     assert html.count("<tr>") == 5  # the heading and four steps
-    assert "Your kidneys take this medicine out of your body." in html
 
 
 def test_the_text_size_check_finds_small_text(client):
@@ -177,9 +191,65 @@ def test_no_dose_number_when_the_dose_is_not_given_or_not_confirmed(client, case
     body = text.split("Printed ")[0]  # the footer names the sources, not doses; checked apart
     assert MG.findall(body) == []
     assert "Total each day" not in text
-    assert "This sheet does not give your dose. Ask your doctor how much to take and when." in text
+    if case is NOT_RECOMMENDED:
+        # Not a guide to taking it: the verdict's own note, its reason, no how-to-take advice.
+        assert "Memantine is not advised for you at the moment. Do not start it." in text
+        assert "For your doctor to explain: Severe hepatic impairment" in text
+        assert "with or without food" not in text and "This sheet does not give your dose" not in text
+    else:
+        assert "This sheet does not give your dose. Ask your doctor how much to take and when." in text
     html = client.post("/patient-sheet/", case).content.decode()
     assert MG.findall(re.sub(r"<[^>]+>", " ", html)) == []
+
+
+@pytest.mark.parametrize(
+    "case, reason",
+    [
+        ({**TYPICAL, "medications": "Namzaric"}, "memantine"),  # already taking memantine
+        ({**TYPICAL, "medications": "memantine"}, "memantine"),
+        ({**TYPICAL, "medications": "amantadine"}, "amantadine"),
+        ({**TYPICAL, "medications": "Delsym"}, "dextromethorphan"),
+        ({**TYPICAL, "medications": "acetazolamide"}, ""),
+        ({**TYPICAL, "conditions": ["pregnancy"]}, ""),
+        ({**TYPICAL, "child_pugh_class": "C"}, ""),
+        ({**TYPICAL, "region": "eu", "formulation": "ir", "conditions": ["seizure-disorder"]}, ""),
+    ],
+)
+def test_use_with_caution_gives_no_calendar_and_says_why(client, case, reason):
+    """A verdict of "use with caution" is the doctor's to settle: the sheet prints no calendar and no
+    dose, says plainly that something needs care, and names the reasons for the doctor to explain."""
+    html = client.post("/patient-sheet/", case).content.decode()
+    assert 'data-advice="caution"' in html
+    assert "Total each day" not in html and 'class="ps-calendar"' not in html
+    assert MG.findall(re.sub(r"<[^>]+>", " ", html.split("<footer")[0])) == []
+    assert "Your doctor found something that needs care with memantine." in html
+    explained = re.search(r"For your doctor to explain: ([^<]+)", html).group(1)
+    assert reason.lower() in explained.lower()
+
+
+def test_a_conditional_renal_regimen_is_the_doctors_to_explain(client):
+    """EU moderate renal impairment: "10 mg; up to 20 mg only after 7 days at 10 mg if tolerated" is not
+    the standard steps, so no calendar to 20 mg: the doctor explains the dose; the kidneys line stays."""
+    case = {**TYPICAL, "region": "eu", "crcl_ml_min": "40"}
+    text = page_texts(pdf(client, case))[0]
+    assert "Total each day" not in text and "20 mg" not in text.split("Printed ")[0]
+    assert "Your dose is not the usual one. Your doctor will explain how much to take and when." in text
+    assert "So your dose may be lower than usual." in text
+
+
+def test_dates_across_the_new_year_carry_both_years(client):
+    text = page_texts(pdf(client, {**TYPICAL, "start_date": "2026-12-28"}))[0]
+    assert "Mon 28 Dec 2026 to Sun 3 Jan 2027" in text
+    assert "Mon 4 Jan to Sun 10 Jan 2027" in text
+
+
+@pytest.mark.parametrize("start", ["2026-11-27", "2025-12-01", "2027-11-30"])
+def test_a_start_date_in_the_past_or_beyond_a_year_is_refused(client, start):
+    response = client.post("/patient-sheet/", {**TYPICAL, "start_date": start})
+    assert response.status_code == 400
+    field = response.content.decode().split('id="id_start_date"')[1][:1500]
+    assert "in the past" in field or "within a year of today" in field
+    assert client.post("/patient-sheet/", {**TYPICAL, "start_date": TODAY.isoformat()}).status_code == 200
 
 
 def test_severe_renal_impairment_stops_at_the_lower_dose_and_says_why(client):
@@ -248,7 +318,7 @@ def test_reading_grade_is_about_eleven_years_old(client, case):
 
 def test_a_bad_start_date_answers_400_with_the_error_beside_the_field(client):
     for door in ("/patient-sheet/", "/patient-sheet.pdf"):
-        response = client.post(door, {**TYPICAL, "start_date": "2031-01-01"})
+        response = client.post(door, {**TYPICAL, "start_date": "2028-01-01"})
         assert response.status_code == 400
         html = response.content.decode()
         assert response["Content-Type"].startswith("text/html")
