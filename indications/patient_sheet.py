@@ -12,14 +12,13 @@ nothing is stored or logged.
 from __future__ import annotations
 
 from django.http import HttpResponse
-from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from .engine.patient import PatientSheet, patient_sheet
-from .summary import PAPERS, choose_paper, pdf_response
+from .summary import PAPERS, choose_paper, form_answers, pdf_response
 
 PATIENT_SHEET_CSS = "app/patient_sheet.css"
 # Topics printed on every sheet (the others only when they apply: see the template).
@@ -52,18 +51,11 @@ def render_sheet_html(request, *, sheet: PatientSheet, paper: str | None, for_pd
 
 
 def _form_sheet(request):
-    """The patient sheet for the intake form's answers, or the response to send instead (no published
-    catalogue: 503; invalid answers: the intake page with its errors, 400)."""
-    from .snapshot import published_catalogue
-    from .views import assess_form, assessment_context, no_catalogue
-
-    catalogue = published_catalogue()
-    if catalogue is None:
-        return None, no_catalogue(request)
-    form, assessment = assess_form(request, catalogue)
-    if assessment is None:
-        context = assessment_context(form=form, catalogue=catalogue, assessment=None)
-        return None, render(request, "indications/intake.html", context, status=400)
+    """The patient sheet for the intake form's answers, or the response to send instead."""
+    answers, error = form_answers(request)
+    if error is not None:
+        return None, error
+    form, catalogue, assessment = answers
     start = form.cleaned_data.get("start_date")
     return (assessment, patient_sheet(assessment, catalogue, start=start)), None
 

@@ -171,8 +171,10 @@ def pdf_response(
     return response
 
 
-def _form_assessment(request):
-    from .engine import present
+def form_answers(request):
+    """The intake form's answers for a printable: ((form, catalogue, assessment), None), or (None, the
+    response to send instead: no published catalogue, 503; answers to correct, the intake page with
+    its errors beside the fields, 400)."""
     from .snapshot import published_catalogue
     from .views import assess_form, assessment_context, no_catalogue
 
@@ -183,6 +185,16 @@ def _form_assessment(request):
     if assessment is None:
         context = assessment_context(form=form, catalogue=catalogue, assessment=None)
         return None, render(request, "indications/intake.html", context, status=400)
+    return (form, catalogue, assessment), None
+
+
+def _form_assessment(request):
+    from .engine import present
+
+    answers, error = form_answers(request)
+    if error is not None:
+        return None, error
+    _form, catalogue, assessment = answers
     return (assessment, present(assessment, catalogue)), None
 
 
