@@ -464,7 +464,7 @@ class LabelledLimitAdmin(CatalogueAdmin):
     """What the labelling allows per formulation (the publishing checks use it). Reviewers change it;
     editors can only read it."""
 
-    list_display = ("__str__", "max_mg_per_day", "strengths_mg")
+    list_display = ("__str__", "max_mg_per_day", "strengths_mg", "min_step_days")
     autocomplete_fields = ("sources",)
 
 

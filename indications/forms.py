@@ -58,6 +58,21 @@ GROUP_NOTE = {
     "renal": "To estimate CrCl",
     "hepatic": "To calculate the Child-Pugh score (or choose the class)",
 }
+# The values of the Cockcroft-Gault group (left out of the assessment while it is incomplete).
+CG_VALUES = frozenset(
+    {
+        "age_years",
+        "sex",
+        "weight",
+        "weight_unit",
+        "height",
+        "height_unit",
+        "serum_creatinine",
+        "creatinine_unit",
+        "use_estimate",
+    }
+)
+
 # Where the note is shown beside its group (filled out of band by each htmx update).
 GROUP_NOTE_HTML = (
     '<p id="group-note-{group}" class="form-text group-note mb-2" data-group-note="{group}">'
@@ -156,6 +171,9 @@ def read_number(text: str, units: dict[str, str | None], units_shown: str, examp
     return Reading(value, unit)
 
 
+MAX_NUMBER_CHARS = 40  # "124 micromol/L" is 14
+
+
 class NumberField(forms.Field):
     """A number typed as text, read by ``read_number``; cleaned to a ``Reading``."""
 
@@ -166,10 +184,15 @@ class NumberField(forms.Field):
         super().__init__(**kwargs)
 
     def to_python(self, value):
-        if value in self.empty_values or (isinstance(value, str) and not value.strip()):
+        text = "" if value in self.empty_values else str(value).strip()
+        if not text:
             return None
+        if len(text) > MAX_NUMBER_CHARS:  # refused, never cut: a cut could drop the unit typed after it
+            raise forms.ValidationError(
+                f"Enter a number{self.example}: this is too long to be one.", code="invalid"
+            )
         try:
-            return read_number(str(value)[:60], self.units, self.units_shown, self.example)
+            return read_number(text, self.units, self.units_shown, self.example)
         except forms.ValidationError as error:
             if self.limit_key and error.code == "invalid":
                 message = f"{error.message} {LIMITS[self.limit_key].message()}"
@@ -450,7 +473,11 @@ class IntakeForm(forms.Form):
                 renal[UNIT_OF[key]] = self._unit(key)
         if data.get("dialysis"):
             renal["dialysis"] = True
-        if renal and "renal" not in leave_out:
+        if "renal" in leave_out:
+            # Only the Cockcroft-Gault values still being typed: a clearance, a lab eGFR or dialysis
+            # given beside them still counts.
+            renal = {k: v for k, v in renal.items() if k not in CG_VALUES}
+        if renal:
             request["renal"] = renal
         hepatic: dict = {}
         if data.get("child_pugh_class"):

@@ -711,6 +711,12 @@ class DoseRegimen(NaturalKeyMixin, models.Model):
             errors["ir_equivalent_max_mg_per_day"] = "Give the immediate-release equivalent of the maximum."
         if self.step_days is None:
             errors["step_days"] = "Give the shortest time on each step, in days (the labels: 7)."
+        else:
+            limit = LabelledLimit.objects.filter(formulation=self.formulation).first()
+            if limit is not None and self.step_days < limit.min_step_days:
+                errors["step_days"] = (
+                    f"Shorter than the labelled interval between dose increases ({limit.min_step_days} days)."
+                )
         if self.titration_steps.strip() and self.start_mg_per_day and self.max_mg_per_day:
             limit = LabelledLimit.objects.filter(formulation=self.formulation).first()
             problems = titration_step_problems(
@@ -930,6 +936,12 @@ class LabelledLimit(NaturalKeyMixin, models.Model):
         max_length=100,
         validators=[RegexValidator(r"^\d+(, \d+)*$", "Strengths as numbers separated by “, ”, e.g. 5, 10.")],
         help_text="Every daily dose must be made of these, e.g. “5, 10” (5 mg steps) or “7, 14, 21, 28”.",
+    )
+    min_step_days = models.PositiveSmallIntegerField(
+        "shortest titration step (days)",
+        default=7,
+        validators=[MinValueValidator(1), MaxValueValidator(90)],
+        help_text="The labels raise the dose at intervals of at least one week: 7.",
     )
     sources = models.ManyToManyField(Source, related_name="+", help_text="The label that states them.")
     history = HistoricalRecords(m2m_fields=["sources"], bases=[ChangedFields])

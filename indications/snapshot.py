@@ -205,6 +205,7 @@ def build_snapshot() -> dict[str, Any]:
                 "formulation": lim.formulation,
                 "max_mg_per_day": lim.max_mg_per_day,
                 "strengths_mg": [int(s) for s in lim.strengths_mg.split(",")],
+                "min_step_days": lim.min_step_days,
                 "sources": _keys(lim.sources.all()),
             }
             for lim in LabelledLimit.objects.prefetch_related(sources_prefetch)

@@ -110,7 +110,18 @@ def pdf_bytes(html: str, stylesheet: str = SUMMARY_CSS) -> bytes:
     path = finders.find(stylesheet)
     # Parsed once per process; re-read on every PDF while developing (DEBUG) so CSS edits show.
     css = _stylesheet.__wrapped__(path) if settings.DEBUG else _stylesheet(path)
-    return HTML(string=html).write_pdf(stylesheets=[css], pdf_tags=True, pdf_variant="pdf/ua-1")
+    document = HTML(string=html, url_fetcher=_no_fetching())
+    return document.write_pdf(stylesheets=[css], pdf_tags=True, pdf_variant="pdf/ua-1")
+
+
+@functools.cache
+def _no_fetching():
+    """The sheets need nothing from outside (their pictures are inline SVG, their fonts the system's):
+    a URL that ever reached one (an <img>, a stylesheet, a CSS url()) is not fetched, whatever its
+    scheme (file, http, data...). WeasyPrint then leaves it out with a warning."""
+    from weasyprint.urls import URLFetcher
+
+    return URLFetcher(allowed_protocols=())
 
 
 class PdfRenderers:
@@ -182,6 +193,11 @@ def form_answers(request):
     if catalogue is None:
         return None, no_catalogue(request)
     form, assessment = assess_form(request, catalogue)
+    # A group still being typed is a note on screen; on paper it would read as "not given" while
+    # values were typed: finish or clear it first.
+    for note in form.group_notes.values() if assessment is not None else ():
+        form.add_error(None, f"{note} Finish these values, or clear them, before printing.")
+        assessment = None
     if assessment is None:
         context = assessment_context(form=form, catalogue=catalogue, assessment=None)
         return None, render(request, "indications/intake.html", context, status=400)

@@ -332,11 +332,14 @@ def snapshot_problems(snapshot: dict) -> list[str]:
     return problems
 
 
+MAX_CHECKED_DOSE = 1000  # mg: no memantine dose comes near; larger ones are refused outright
+
+
 def made_of_strengths(dose: int, strengths: list[int]) -> bool:
     """Whether a daily dose can be given as a sum of the available strengths (5 and 10 mg tablets
     make any multiple of 5; 7, 14, 21 and 28 mg capsules make multiples of 7)."""
-    if dose < 1 or not strengths:
-        return False
+    if dose < 1 or dose > MAX_CHECKED_DOSE or not strengths:
+        return False  # beyond any memantine dose: refused without building a table that size
     reachable = [True] + [False] * dose
     for total in range(1, dose + 1):
         reachable[total] = any(s <= total and reachable[total - s] for s in strengths)
@@ -369,17 +372,28 @@ NUMBER_WORDS = re.compile(
 
 
 # What may stand around the dose in an instruction read as a whole ("Take 10 mg twice daily by mouth.").
-_INSTRUCTION_WORDS = re.compile(
-    r"^\s*(?:take\s+)?|\s*(?:by\s+mouth|orally|p\.?o\.?)?\s*\.?\s*$", re.IGNORECASE
-)
+# Instruction words around a dose ("Take 5 mg twice daily by mouth."), read after the whitespace is
+# collapsed to single spaces: each pattern is anchored and has no two quantifiers side by side, so
+# its time is linear in the text (an earlier form backtracked for minutes on a run of spaces).
+_LEADING_WORDS = re.compile(r"^(?:take )?", re.IGNORECASE)
+_TRAILING_WORDS = re.compile(r" ?(?:by mouth|orally|p\.?o\.?)?\.?$", re.IGNORECASE)
+MAX_REGIMEN_CHARS = 200  # a regimen or step longer than this is not read (and so refused)
+MAX_STEPS = 12  # titration steps in one regimen
+
+
+def _instruction(text: str) -> str:
+    text = " ".join((text or "").split())
+    return _TRAILING_WORDS.sub("", _LEADING_WORDS.sub("", text), count=1)
 
 
 def regimen_doses(text: str, *, whole: bool = False) -> tuple[float, int] | None:
     """The single dose and the doses a day of a regimen written as one dose with its frequency ("5 mg
     twice daily" -> (5, 2)); None for anything else (no frequency, several doses, a titration). With
     ``whole``, the text must be that and nothing more ("10 mg in the morning and at night" is not)."""
+    if len(text or "") > MAX_REGIMEN_CHARS:
+        return None
     if whole:
-        found = [DOSE_IN_TEXT.fullmatch(_INSTRUCTION_WORDS.sub("", text or ""))]
+        found = [DOSE_IN_TEXT.fullmatch(_instruction(text))]
         found = [m for m in found if m is not None]
     else:
         found = [m for m in DOSE_IN_TEXT.finditer(text or "")]
@@ -419,6 +433,8 @@ def titration_step_problems(
     regimen's start to exactly its maximum."""
     problems: list[str] = []
     daily: list[float] = []
+    if len(steps) > MAX_STEPS:
+        return [f"{len(steps)} titration steps: at most {MAX_STEPS}."]
     for number, step in enumerate(steps, start=1):
         doses = step_doses(step)
         if doses is None:
@@ -535,9 +551,11 @@ def dose_limit_problems(snapshot: dict) -> list[str]:
                     strengths=limit["strengths_mg"],
                 )
             ]
-            if not reg.get("step_days") or reg["step_days"] < 1:
+            shortest = limit.get("min_step_days", 7)
+            if not reg.get("step_days") or reg["step_days"] < shortest:
                 problems.append(
-                    f"Regimen {label}: the titration steps need their days per step (at least 1)."
+                    f"Regimen {label}: each titration step must last at least {shortest} days (the labelled"
+                    f" interval between dose increases); it says {reg.get('step_days') or 'nothing'}."
                 )
         for rule in snapshot["renal_rules"]:
             if (rule["region"], rule["formulation"]) != (reg["region"], reg["formulation"]):
@@ -819,10 +837,19 @@ def future_study_problems(snapshot: dict, year: int) -> list[str]:
     ]
 
 
+# An amount in a patient note, however written ("20 mg", "0.02 g", "two 10 mg tablets", "4O mg",
+# "5 tablets", "half a tablet"): refused outright, since the sheet's doses come only from the calendar.
+AMOUNT_IN_NOTE = re.compile(
+    r"\b(?:mg|milligrams?|micrograms?|mcg|µg|μg|ml|millilit(?:re|er)s?|grams?|tablets?|capsules?|pills?"
+    r"|tabs?|caps?)\b|\d\s*(?:g|mg)\b",
+    re.IGNORECASE,
+)
+
+
 def patient_note_problems(snapshot: dict) -> list[str]:
     """The patient sheet's plain-language notes: each with a source that can be opened and no link
-    to a search, a known topic, and a note on every topic the sheet must be able to say, for each
-    region (doses in them are checked with the other texts, in ``dose_limit_problems``)."""
+    to a search, a known topic, no amount of medicine (the sheet's doses are its calendar's), and a
+    note on every topic the sheet must be able to say, for each region."""
     problems: list[str] = []
     openable = {s["key"] for s in snapshot["sources"] if is_http_url(s["url"])}
     notes = snapshot.get("patient_notes", ())
@@ -837,6 +864,12 @@ def patient_note_problems(snapshot: dict) -> list[str]:
         for url in URL_IN_TEXT.findall(note["text"]):
             if is_search_url(url):
                 problems.append(f"{what} links to a search ({url}).")
+        amount = AMOUNT_IN_NOTE.search(note["text"])
+        if amount:
+            problems.append(
+                f"{what} states an amount (“{amount.group(0)}”): the patient sheet's only doses are its"
+                " calendar's, made from the regimen's titration steps."
+            )
     for topic in REQUIRED_PATIENT_TOPICS:
         for region in ("us", "eu"):
             if not any(n["topic"] == topic and n["region"] in (region, "any") for n in notes):

@@ -307,6 +307,7 @@ CLINICAL_FIELDS = MappingProxyType(
                 "upper_inclusive",
                 "titration_steps",
                 "step_days",
+                "min_step_days",
             ),
             "dose",
         ),

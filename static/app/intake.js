@@ -198,9 +198,9 @@
     var f = form();
     var list = document.getElementById("id_medications");
     var entries = splitMedications(list.value);
-    var at = entries.indexOf(entry);
-    if (at >= 0) {
-      if (replacement) { entries[at] = replacement; } else { entries.splice(at, 1); }
+    if (entries.indexOf(entry) >= 0) {
+      // Every entry typed the same way (the server reads a name once, however often it is typed).
+      entries = entries.map(function (e) { return e === entry ? replacement : e; }).filter(Boolean);
       list.value = entries.join("\n");
       list.dispatchEvent(new Event("input", { bubbles: true }));
       return;

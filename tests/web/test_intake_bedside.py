@@ -246,3 +246,31 @@ def test_a_start_date_far_from_today_is_a_slip(client):
     near = timezone.localdate() + datetime.timedelta(days=7)
     response, html = post(client, crcl_ml_min="25", start_date=near.isoformat())
     assert "HX-Reswap" not in response
+
+
+def test_an_incomplete_group_leaves_out_only_its_own_values(client):
+    """A lab eGFR typed beside Cockcroft-Gault values still being typed is used: only the incomplete
+    values wait."""
+    _, html = post(client, egfr_ml_min_1_73m2="20", age_years="80", weight="70", serum_creatinine="1.0")
+    assert group_note(html, "renal") == "To estimate CrCl: sex."
+    assert "renal function not given" not in html.lower()
+    assert re.search(r'data-testid="renal">[^<]*eGFR', html)
+
+
+@pytest.mark.parametrize("door", ["/summary/", "/summary.pdf", "/patient-sheet/", "/patient-sheet.pdf"])
+def test_printables_wait_until_a_group_is_finished_or_cleared(client, door):
+    fields = {"egfr_ml_min_1_73m2": "20", "age_years": "80", "weight": "70", "serum_creatinine": "1.0"}
+    response = client.post(door, form_data(**fields))
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "To estimate CrCl: sex. Finish these values, or clear them, before printing." in html
+    assert client.post(door, form_data(**fields, sex="female")).status_code == 200
+
+
+def test_a_long_value_is_refused_not_cut(client):
+    """Cutting "70 <58 spaces> lb" at 60 characters would drop the unit and read 70 kg."""
+    response, html = post(
+        client, age_years="80", sex="female", weight="70" + " " * 58 + "lb", serum_creatinine="1.0"
+    )
+    assert response["HX-Reswap"] == "none"
+    assert "too long" in error_box(html, "weight")

@@ -190,3 +190,41 @@ def test_nothing_about_the_patient_is_stored(client):
     client.post("/api/v1/assess", json.dumps(API_BODY), content_type="application/json")
     assert counts() == before
     assert not client.cookies.get("sessionid")
+
+
+def test_the_pdf_renderer_fetches_nothing(tmp_path):
+    """A URL that ever reached a sheet's HTML (an image, a stylesheet, a CSS url()) is not fetched:
+    neither the network (a local server counts its requests) nor a local file."""
+    import http.server
+    import threading
+
+    from indications import summary
+
+    hits = []
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            hits.append(self.path)
+            self.send_response(404)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.HTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{server.server_address[1]}"
+    secret = tmp_path / "secret.txt"
+    secret.write_text("SECRET-FILE-CONTENT")
+    html = (
+        f'<p>x</p><img src="{base}/x.png" alt=""><link rel="stylesheet" href="{base}/x.css">'
+        f'<div style="background: url({base}/bg.png)"></div>'
+        f'<object data="file://{secret}"></object><iframe src="file://{secret}"></iframe>'
+    )
+    try:
+        pdf = summary.pdf_bytes(html)
+    finally:
+        server.shutdown()
+    assert pdf[:5] == b"%PDF-"
+    assert hits == []
+    assert "SECRET-FILE-CONTENT" not in pdf_text(pdf)[1]
