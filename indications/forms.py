@@ -495,6 +495,19 @@ class IntakeForm(forms.Form):
             request["hepatic"] = hepatic
         return request
 
+    def _renal_error_field(self) -> str:
+        """Where a message about the renal inputs as a whole goes ("give only one renal input"): beside
+        a field the clinician filled in (dialysis first), never on an empty one."""
+        data = self.cleaned_data
+        if data.get("dialysis"):
+            return "dialysis"
+        if self._number("crcl_ml_min") is not None:
+            return "crcl_ml_min"
+        for name in ("egfr_ml_min_1_73m2", "serum_creatinine", "age_years", "weight", "sex"):
+            if data.get(name) not in (None, ""):
+                return name
+        return "crcl_ml_min"
+
     def clean_start_date(self):
         """The calendar's first day: today or later (a calendar already under way would have the
         patient start on a later step), and within a year (further is a year typed wrong)."""
@@ -544,6 +557,8 @@ class IntakeForm(forms.Form):
             self.group_notes[group] = f"{GROUP_NOTE[group]}: {', '.join(needed)}."
         for path, messages in errors.items():
             field = ERROR_FIELD.get(path) or path.split("[")[0].split(".")[0]
+            if path == "renal":
+                field = self._renal_error_field()
             for message in messages:
                 self.add_error(field if field in self.fields else None, message)
         self.factors = result.factors if not errors else None

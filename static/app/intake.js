@@ -55,6 +55,7 @@
 
   // A link with the answers after "#" (the CDS Hooks cards link here with the record's values): fill the
   // form and assess. The fragment never reaches a server or its logs, and is removed from the address.
+  var filledFromLink = false;
   function fillFromFragment(f) {
     var hash = window.location.hash.slice(1);
     if (hash.indexOf("=") < 0) return;
@@ -72,6 +73,7 @@
     });
     history.replaceState(null, "", window.location.pathname + window.location.search);
     if (!filled) return;
+    filledFromLink = true;
     // Say where the answers came from: a link can carry any values.
     var notice = document.createElement("p");
     notice.className = "alert alert-info";
@@ -93,10 +95,14 @@
     col.dataset.state = state;
     var results = document.getElementById("results");
     if (results) { results.setAttribute("aria-busy", state === "updating" ? "true" : "false"); }
+    var entries = document.getElementById("medication-entries");
+    if (entries) { entries.classList.toggle("is-stale", state === "stale"); }
     var box = document.getElementById("results-state");
     if (!box) return;
     if (state === "stale") {
       box.textContent = "Out of date: " + reason + ". The results below are for earlier answers.";
+      var status = document.getElementById("results-status");
+      if (status) { status.textContent = ""; }  // the state box above says it (one announcement)
     } else if (state === "updating") {
       box.textContent = "Updating…";
     } else {
@@ -213,16 +219,31 @@
       }
     });
   }
+  // Where the keyboard goes once the list of entries is rebuilt (the entry after the one removed).
+  var pendingEntryFocus = null;
+  function focusEntry() {
+    if (pendingEntryFocus === null) return;
+    var key = pendingEntryFocus;
+    pendingEntryFocus = null;
+    var target = null;
+    document.querySelectorAll("#medication-entries button.entry-remove").forEach(function (b) {
+      if (!target && b.getAttribute("data-med-remove") === key) target = b;
+    });
+    (target || document.getElementById("id_medications")).focus();
+  }
   function onEntryClick(event) {
     var button = event.target.closest("button[data-med-remove], button[data-med-replace]");
     if (!button) return;
-    var next = button.closest("li") && (button.closest("li").nextElementSibling || button.closest("li").previousElementSibling);
+    var item = button.closest("li");
+    var next = item && (item.nextElementSibling || item.previousElementSibling);
     if (button.hasAttribute("data-med-remove")) {
+      pendingEntryFocus = next ? next.getAttribute("data-entry") : "";
       editMedication(button.getAttribute("data-med-remove"), null);
     } else {
+      pendingEntryFocus = button.getAttribute("data-med-with");
       editMedication(button.getAttribute("data-med-replace"), button.getAttribute("data-med-with"));
     }
-    // Keep the keyboard where it was: on the next entry, else on the list.
+    // Keep the keyboard where it was: on the next entry (again once the list is rebuilt), else on the list.
     var target = next && next.querySelector("button.entry-remove");
     (target || document.getElementById("id_medications")).focus();
   }
@@ -230,11 +251,53 @@
   // ---------------------------------------------------------------- the answer bar
   // Its height is kept in a CSS variable: on a phone the bar is pinned to the top, and the page's
   // scroll padding keeps a focused field from being hidden under it (WCAG 2.4.11).
+  // When the pinned bar grows or shrinks, the page scrolls by the same amount: what is under the
+  // cursor (the field being typed in) stays where it is.
+  var barHeight = null;
   function measureAnswerBar() {
     var bar = document.getElementById("answer-bar");
     if (!bar) return;
     var pinned = window.getComputedStyle(bar).position === "fixed";
-    document.documentElement.style.setProperty("--answer-bar-height", pinned ? bar.offsetHeight + "px" : "0px");
+    var height = pinned ? bar.offsetHeight : 0;
+    document.documentElement.style.setProperty("--answer-bar-height", height + "px");
+    if (pinned && barHeight !== null && height !== barHeight && window.scrollY > 0) {
+      scrollByNow(height - barHeight);
+    }
+    barHeight = height;
+  }
+
+  // A link's answers (after "#") opened in a tab already showing another patient: start again from
+  // an empty form with the new answers, never mixing them with what was there.
+  function onHashChange() {
+    var f = form();
+    if (!f || window.location.hash.indexOf("=") < 0) return;
+    f.reset();
+    var old = document.getElementById("filled-from-link");
+    if (old) old.remove();
+    setState("stale", "new answers from a link are being assessed");
+    fillFromFragment(f);
+  }
+
+  // The browser restores a form's answers when the page comes back (Back, or a tab restored): the
+  // results shown were made for an empty form, so assess what is on the form now.
+  function onPageShow(event) {
+    var f = form();
+    if (!f) return;
+    if (filledFromLink && !event.persisted) return;  // the link's answers are being assessed already
+    var restored = event.persisted;
+    f.querySelectorAll("input, select, textarea").forEach(function (el) {
+      if (el.type === "checkbox" || el.type === "radio") {
+        if (el.checked !== el.defaultChecked) restored = true;
+      } else if (el.tagName === "SELECT") {
+        el.querySelectorAll("option").forEach(function (o) { if (o.selected !== o.defaultSelected) restored = true; });
+      } else if (el.type !== "hidden" && el.value !== el.defaultValue) {
+        restored = true;
+      }
+    });
+    if (restored) {
+      setState("stale", "the browser restored earlier answers; assessing them");
+      htmx.trigger(f, "input");
+    }
   }
 
   document.addEventListener("DOMContentLoaded", function () {
@@ -259,6 +322,9 @@
       var input = f.querySelector('[name="' + name + '"]');
       if (input) { input.addEventListener("change", function () { showTypedUnit(input); }); }
     });
+    f.addEventListener("input", function () { setState("updating"); });  // from the keystroke, not after the delay
+    window.addEventListener("hashchange", onHashChange);
+    window.addEventListener("pageshow", onPageShow);
     syncFieldErrors();
     measureAnswerBar();
     if (window.ResizeObserver) { new ResizeObserver(measureAnswerBar).observe(document.getElementById("answer-bar")); }
@@ -283,10 +349,24 @@
   document.addEventListener("htmx:timeout", function (event) {
     if (fromIntake(event)) setState("stale", "the server did not answer in time");
   });
+  // A 200 that is not this app's answer (a sign-on page from a proxy, an empty body) is not swapped in.
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var xhr = event.detail.xhr;
+    var target = event.detail.target;
+    if (!target || target.id !== "results" || !event.detail.shouldSwap || !xhr) return;
+    if (xhr.getResponseHeader("HX-Reswap") === "none") return;
+    if ((xhr.responseText || "").indexOf('id="answer-line"') < 0) {
+      event.detail.shouldSwap = false;
+      setState("stale", "an unexpected answer from the server (sign in again, or reload the page)");
+    }
+  });
   document.addEventListener("htmx:afterSwap", function (event) {
     var xhr = event.detail.xhr;
     if (xhr && xhr.getResponseHeader("HX-Reswap") === "none") return;  // kept, and marked out of date
     if (event.detail.target && event.detail.target.id === "results") setState("current");
+  });
+  document.addEventListener("htmx:oobAfterSwap", function (event) {
+    if (event.detail.target && event.detail.target.id === "medication-entries") focusEntry();
   });
 
   document.addEventListener("htmx:afterRequest", function (event) {

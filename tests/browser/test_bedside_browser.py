@@ -133,6 +133,10 @@ def test_results_are_marked_as_updating_the_moment_a_request_starts(page, seeded
     expect(page.locator("#results-column")).to_have_attribute("data-state", "updating")
     expect(page.locator("#results-state")).to_have_text("Updating…")
     expect(page.locator("#results")).to_have_attribute("aria-busy", "true")
+    for _ in range(50):  # the request leaves after the typing pause
+        if held:
+            break
+        page.wait_for_timeout(100)
     assert held
     held[-1].continue_()
     page.unroute(seeded_live.url + "/")
@@ -203,19 +207,19 @@ def test_medications_show_what_they_were_read_as_and_can_be_removed_or_corrected
 def test_a_wrong_value_does_not_move_the_field_being_typed_in(page, seeded_live):
     page.set_viewport_size({"width": 1366, "height": 900})
     open_intake(page, seeded_live)
-    page.get_by_label("Age (years)").fill("70")
-    page.get_by_label("Sex (for the formula)").select_option("male")
-    page.get_by_label("Weight", exact=True).fill("300")
-    page.get_by_label("Height", exact=True).fill("120")
-    creatinine = page.get_by_label("Serum creatinine")
-    creatinine.focus()
+    page.get_by_label(CRCL).fill("40")
+    expect(page.get_by_test_id("dose-regimen")).to_have_text("10 mg twice daily")
     expect(page.locator("#results-column")).to_have_attribute("data-state", "current")
-    before = creatinine.bounding_box()["y"]
-    creatinine.press_sequentially("1.1")
-    # Weight and height above get a body-mass-index message; the field being typed in stays put.
-    expect(page.locator("#id_weight_error")).to_contain_text("body-mass index")
+    age = page.get_by_label("Age (years)")
+    age.focus()
+    before = age.bounding_box()["y"]
+    age.press_sequentially("80")
+    # A clearance and Cockcroft-Gault values: the message goes beside the clearance, above the field
+    # being typed in; that field stays put.
+    expect(page.locator("#id_crcl_ml_min_error")).to_contain_text("Give only one renal input")
+    expect(page.locator("#results-column")).to_have_attribute("data-state", "stale")
     page.wait_for_timeout(100)
-    assert abs(creatinine.bounding_box()["y"] - before) <= 2
+    assert abs(age.bounding_box()["y"] - before) <= 2
 
 
 # ---------------------------------------------------------------- seeing the answer
@@ -354,3 +358,95 @@ def test_input_borders_and_focus_rings_meet_three_to_one(page, seeded_live):
         )
         assert outline[0] != "none" and float(outline[2].rstrip("px")) >= 2, outline
         assert contrast(outline[1]) >= 3, outline
+
+
+# ---------------------------------------------------------------- after a clinician's cold review
+
+
+def test_answers_restored_by_the_browser_are_assessed_again(page, seeded_live):
+    open_intake(page, seeded_live)
+    page.get_by_label("EU (EMA SmPC)").check()
+    page.get_by_label("On dialysis").check()
+    expect(page.get_by_test_id("answer-verdict")).to_contain_text("No labelled dose")
+    page.get_by_role("link", name="About and intended use").click()
+    expect(page).to_have_url(re.compile(r"/about$"))
+    page.go_back()
+    expect(page.get_by_label("On dialysis")).to_be_checked()
+    # Whatever the browser restored, the answer shown is for the answers on the form.
+    expect(page.get_by_test_id("answer-verdict")).to_contain_text("No labelled dose")
+    expect(page.get_by_test_id("catalogue-version")).to_contain_text("EU")
+    expect(page.locator("#results-column")).to_have_attribute("data-state", "current")
+
+
+def test_a_second_link_in_the_same_tab_replaces_the_answers(page, seeded_live):
+    page.goto(seeded_live.url + "/#age_years=80&sex=female&weight=70&serum_creatinine=2.0&indications=ocd")
+    expect(page.get_by_test_id("dose-regimen")).to_have_text("5 mg twice daily")
+    page.evaluate("window.location.hash = 'dialysis=on&conditions=pregnancy'")
+    expect(page.get_by_test_id("answer-verdict")).to_contain_text("No labelled dose")
+    expect(page.get_by_label("Age (years)")).to_have_value("")
+    expect(page.get_by_label("On dialysis")).to_be_checked()
+    expect(page.locator('input[name="indications"][value="ocd"]')).not_to_be_checked()
+    expect(page.locator("#results-column")).to_have_attribute("data-state", "current")
+
+
+@pytest.mark.parametrize("body", ["<html><body><h1>Sign in</h1></body></html>", ""])
+def test_a_200_that_is_not_the_apps_answer_is_not_shown_as_the_answer(page, seeded_live, body):
+    open_intake(page, seeded_live)
+    page.get_by_label(CRCL).fill("25")
+    expect(page.get_by_test_id("dose-regimen")).to_have_text("5 mg twice daily")
+    page.route(
+        seeded_live.url + "/",
+        lambda route: (
+            route.fulfill(status=200, body=body, content_type="text/html")
+            if route.request.method == "POST"
+            else route.continue_()
+        ),
+    )
+    page.get_by_label(CRCL).fill("80")
+    expect(page.locator("#results-column")).to_have_attribute("data-state", "stale")
+    expect(page.locator("#results-state")).to_contain_text("unexpected answer from the server")
+    expect(page.get_by_test_id("dose-regimen")).to_have_text("5 mg twice daily")
+    expect(page.locator("#results")).not_to_contain_text("Sign in")
+
+
+def test_a_request_that_never_answers_becomes_out_of_date(page, seeded_live):
+    open_intake(page, seeded_live)
+    page.get_by_label(CRCL).fill("25")
+    expect(page.get_by_test_id("dose-regimen")).to_have_text("5 mg twice daily")
+    page.evaluate("htmx.config.timeout = 800")  # the page's own is 15 s
+    page.route(
+        seeded_live.url + "/",
+        lambda route: None if route.request.method == "POST" else route.continue_(),  # held forever
+    )
+    page.get_by_label(CRCL).fill("80")
+    expect(page.locator("#results-state")).to_contain_text("the server did not answer in time")
+    expect(page.locator("#results-column")).to_have_attribute("data-state", "stale")
+    assert page.evaluate("htmx.config.timeout") == 800
+    assert (
+        page.evaluate("JSON.parse(document.querySelector('meta[name=htmx-config]').content).timeout") == 15000
+    )
+
+
+def test_the_keyboard_stays_on_the_list_after_remove(page, seeded_live):
+    open_intake(page, seeded_live)
+    page.locator("#id_medications").fill("Zoloft\nwarfarin\namantadine")
+    entries = page.locator("#medication-entries")
+    expect(entries.locator("li")).to_have_count(3)
+    entries.get_by_role("button", name="Remove Zoloft").focus()
+    page.keyboard.press("Enter")
+    expect(entries.locator("li")).to_have_count(2)
+    page.wait_for_timeout(300)
+    expect(entries.get_by_role("button", name="Remove warfarin")).to_be_focused()
+
+
+def test_the_answer_line_names_its_state_when_focused(page, seeded_live):
+    open_intake(page, seeded_live)
+    page.get_by_label(CRCL).fill("25")
+    expect(page.get_by_test_id("dose-regimen")).to_have_text("5 mg twice daily")
+    page.get_by_label(CRCL).fill("25x")
+    page.keyboard.press("Enter")
+    expect(page.locator("#answer-line")).to_be_focused()
+    described = page.locator("#answer-line").evaluate(
+        "e => document.getElementById(e.getAttribute('aria-describedby')).textContent"
+    )
+    assert described.startswith("Out of date:"), described

@@ -119,7 +119,7 @@ def test_severity_is_written_not_only_coloured(client):
         ({"crcl_ml_min": "1e308"}, "crcl_ml_min", "not a unit for this value"),
         ({"crcl_ml_min": "nan"}, "crcl_ml_min", "Enter a number"),
         ({"crcl_ml_min": "40", "age_years": "80"}, "crcl_ml_min", "only one renal input"),
-        ({"crcl_ml_min": "40", "dialysis": "on"}, "crcl_ml_min", "only one renal input"),
+        ({"crcl_ml_min": "40", "dialysis": "on"}, "dialysis", "only one renal input"),
         (
             {"age_years": "80", "sex": "female", "weight": "50", "serum_creatinine": "124"},
             "serum_creatinine",

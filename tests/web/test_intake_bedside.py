@@ -274,3 +274,18 @@ def test_a_long_value_is_refused_not_cut(client):
     )
     assert response["HX-Reswap"] == "none"
     assert "too long" in error_box(html, "weight")
+
+
+@pytest.mark.parametrize(
+    "fields, beside",
+    [
+        ({"dialysis": "on", "age_years": "80"}, "dialysis"),
+        ({"crcl_ml_min": "40", "age_years": "80"}, "crcl_ml_min"),
+        ({"egfr_ml_min_1_73m2": "40", "crcl_ml_min": "40"}, "crcl_ml_min"),
+    ],
+)
+def test_two_renal_inputs_are_refused_beside_a_field_that_was_filled_in(client, fields, beside):
+    _, html = post(client, **fields)
+    assert "Give only one renal input" in error_box(html, beside)
+    for empty in {"crcl_ml_min", "dialysis", "age_years", "egfr_ml_min_1_73m2"} - set(fields):
+        assert error_box(html, empty).strip() == ""
