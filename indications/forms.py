@@ -260,6 +260,11 @@ def _dash(choices) -> list[tuple[str, str]]:
     return [("", "—"), *choices.items()]
 
 
+# Fields only a printable uses (the patient sheet's start date): a mistake in one is shown beside it
+# and refuses that printable, but does not hold up the assessment.
+PRINT_ONLY_FIELDS = frozenset({"start_date"})
+
+
 class IntakeForm(forms.Form):
     region = forms.ChoiceField(
         label="Labelling region", choices=list(vocab.REGIONS.items()), initial="us", widget=forms.RadioSelect
@@ -495,6 +500,11 @@ class IntakeForm(forms.Form):
             request["hepatic"] = hepatic
         return request
 
+    @property
+    def assessable(self) -> bool:
+        """Valid, or wrong only in a field the assessment does not use (the start date)."""
+        return self.is_valid() or (self.factors is not None and set(self.errors) <= PRINT_ONLY_FIELDS)
+
     def _renal_error_field(self) -> str:
         """Where a message about the renal inputs as a whole goes ("give only one renal input"): beside
         a field the clinician filled in (dialysis first), never on an empty one."""
@@ -532,7 +542,7 @@ class IntakeForm(forms.Form):
         out of the assessment, which names it as not given, and ``group_notes`` says what it still
         needs. A value that is wrong is an error beside its field, in a complete group or not."""
         cleaned = super().clean()
-        if self.errors:
+        if any(name not in PRINT_ONLY_FIELDS for name in self.errors):
             return cleaned
         parse = functools.partial(
             parse_request,

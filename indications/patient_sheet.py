@@ -12,6 +12,7 @@ nothing is stored or logged.
 from __future__ import annotations
 
 from django.http import HttpResponse
+from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
@@ -52,10 +53,15 @@ def render_sheet_html(request, *, sheet: PatientSheet, paper: str | None, for_pd
 
 def _form_sheet(request):
     """The patient sheet for the intake form's answers, or the response to send instead."""
+    from .views import assessment_context
+
     answers, error = form_answers(request)
     if error is not None:
         return None, error
     form, catalogue, assessment = answers
+    if form.errors:  # the start date (the assessment itself does not need it)
+        context = assessment_context(form=form, catalogue=catalogue, assessment=None)
+        return None, render(request, "indications/intake.html", context, status=400)
     start = form.cleaned_data.get("start_date")
     return (assessment, patient_sheet(assessment, catalogue, start=start)), None
 

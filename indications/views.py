@@ -39,7 +39,7 @@ def assess_form(request, catalogue: Catalogue) -> tuple[IntakeForm, object]:
     today = timezone.localdate()
     if request.method == "POST":
         form = IntakeForm(request.POST, catalogue=catalogue)
-        assessment = assess(form.factors, catalogue, today=today) if form.is_valid() else None
+        assessment = assess(form.factors, catalogue, today=today) if form.assessable else None
         return form, assessment
     return IntakeForm(catalogue=catalogue), assess(PatientFactors(), catalogue, today=today)
 

@@ -238,11 +238,16 @@ def test_the_answer_line_shows_no_number_when_the_verdict_gives_no_dose(client):
 # ---------------------------------------------------------------- start date
 
 
-def test_a_start_date_far_from_today_is_a_slip(client):
+def test_a_start_date_far_from_today_is_a_slip_that_holds_up_only_the_patient_sheet(client):
     far = timezone.localdate() + datetime.timedelta(days=3650)
     response, html = post(client, crcl_ml_min="25", start_date=far.isoformat())
-    assert response["HX-Reswap"] == "none"
+    assert "HX-Reswap" not in response  # the assessment does not use it: the answer stands
+    assert regimen(html) == "5 mg twice daily"
     assert "within a year of today" in error_box(html, "start_date")
+    fields = form_data(crcl_ml_min="25", start_date=far.isoformat())
+    assert client.post("/summary/", fields).status_code == 200
+    sheet = client.post("/patient-sheet/", fields)
+    assert sheet.status_code == 400 and "within a year of today" in sheet.content.decode()
     near = timezone.localdate() + datetime.timedelta(days=7)
     response, html = post(client, crcl_ml_min="25", start_date=near.isoformat())
     assert "HX-Reswap" not in response

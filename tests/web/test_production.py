@@ -228,7 +228,10 @@ def test_pdfs_are_made_a_few_at_a_time_and_the_rest_are_told_to_retry():
     def make(name):
         results[name] = renderers.render("<p>x</p>")
 
-    with mock.patch.object(summary, "pdf_bytes", side_effect=lambda html, stylesheet=None: release.wait(10) and b"%PDF"):
+    def slow_pdf(html, stylesheet=None):
+        return release.wait(10) and b"%PDF"
+
+    with mock.patch.object(summary, "pdf_bytes", side_effect=slow_pdf):
         first = threading.Thread(target=make, args=("first",))
         first.start()
         time.sleep(0.2)  # rendering

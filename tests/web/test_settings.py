@@ -64,7 +64,8 @@ def test_cds_hooks_settings_that_would_let_anyone_in_refuse_to_start():
 
 def test_an_unknown_time_zone_refuses_to_start():
     key = {"DJANGO_SECRET_KEY": "x" * 50}
-    for zone in ("Mars/Olympus_Mons", "Europe/Londres", "../etc/passwd", "Factory", "posixrules", "localtime"):
+    zones = ("Mars/Olympus_Mons", "Europe/Londres", "../etc/passwd", "Factory", "posixrules", "localtime")
+    for zone in zones:
         result = start_wsgi(**key, DJANGO_TIME_ZONE=zone)
         assert result.returncode != 0, zone
         assert "ImproperlyConfigured" in result.stderr and "DJANGO_TIME_ZONE" in result.stderr, result.stderr
