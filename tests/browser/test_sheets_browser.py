@@ -14,6 +14,19 @@ AXE = Path(__file__).with_name("vendor") / "axe.min.js"
 AXE_TAGS = "['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa']"
 
 
+def serious_violations(page) -> list:
+    """Axe's serious and critical violations on the page (the context must bypass the CSP)."""
+    page.add_script_tag(path=str(AXE))
+    result = page.evaluate(
+        f"async () => await axe.run(document, {{runOnly: {{type: 'tag', values: {AXE_TAGS}}}}})"
+    )
+    return [
+        (v["id"], v["impact"], [n["target"] for n in v["nodes"]][:3])
+        for v in result["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]
+
+
 def test_summary_sheet_opens_from_the_intake_page_accessible_and_prints_the_patient_lines_on_every_page(
     browser, seeded_live
 ):
@@ -45,16 +58,7 @@ def test_summary_sheet_opens_from_the_intake_page_accessible_and_prints_the_pati
         expect(answer).to_contain_text(line)
     expect(sheet.get_by_role("heading", name="Clinician, decision and signature")).to_be_visible()
 
-    sheet.add_script_tag(path=str(AXE))
-    result = sheet.evaluate(
-        f"async () => await axe.run(document, {{runOnly: {{type: 'tag', values: {AXE_TAGS}}}}})"
-    )
-    serious = [
-        (v["id"], v["impact"], [n["target"] for n in v["nodes"]][:3])
-        for v in result["violations"]
-        if v["impact"] in ("serious", "critical")
-    ]
-    assert serious == [], serious
+    assert serious_violations(sheet) == []
 
     # Chromium's own print (the browser's print command): the name and date of birth lines on every page.
     sheet.emulate_media(media="print")
@@ -92,16 +96,7 @@ def test_patient_sheet_prints_the_calendar_for_the_current_answers_and_axe_finds
     )
     expect(rows.nth(1)).to_contain_text("10 mg")
     expect(sheet.locator(".ps-kidneys")).to_be_visible()
-    sheet.add_script_tag(path=str(AXE))
-    result = sheet.evaluate(
-        f"async () => await axe.run(document, {{runOnly: {{type: 'tag', values: {AXE_TAGS}}}}})"
-    )
-    serious = [
-        (v["id"], v["impact"], [n["target"] for n in v["nodes"]][:3])
-        for v in result["violations"]
-        if v["impact"] in ("serious", "critical")
-    ]
-    assert serious == [], serious
+    assert serious_violations(sheet) == []
     sheet.emulate_media(media="print")
     expect(sheet.locator(".ps-toolbar")).to_be_hidden()
     reader = PdfReader(io.BytesIO(sheet.pdf(prefer_css_page_size=True)))

@@ -7,7 +7,7 @@ It creates a throw-away test database (test_<name>), seeds the catalogue, then m
 - engine assess() on the seed catalogue (no I/O),
 - the htmx results request and POST /api/v1/assess through the Django test client,
 - a CDS Hooks order-select call with its prefetch given and a signed JWT (tests/cds samples),
-- the summary PDF after warm-up,
+- the summary PDF and the patient sheet PDF after warm-up,
 - the queries per results request, on the seed and on a catalogue ten times larger.
 """
 
@@ -164,6 +164,10 @@ def main() -> None:
         print(f"queries per CDS Hooks call: {hook_queries()}")
         timed(pdf, 3)
         report("summary PDF (after warm-up)", timed(pdf, 25))
+        sheet = lambda: client.post("/patient-sheet.pdf", FORM)  # noqa: E731
+        assert sheet().status_code == 200
+        timed(sheet, 3)
+        report("patient sheet PDF (after warm-up)", timed(sheet, 25))
         print(f"queries per results request (seed): {queries(htmx)}; per API request: {queries(api)}")
         health = lambda: client.get("/healthz")  # noqa: E731
         report("GET /healthz (one query; the release verified when first loaded)", timed(health, 200))
