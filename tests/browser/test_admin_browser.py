@@ -5,7 +5,6 @@ first appears and, for the forms with autocomplete fields, again with an autocom
 """
 
 import re
-from pathlib import Path
 
 import pytest
 from django.contrib.auth.models import Group, User
@@ -13,25 +12,11 @@ from playwright.sync_api import expect
 
 from indications.models import DoseRegimen, Drug, Indication, PatientNote
 
+from .axe import serious_violations
+
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-AXE = Path(__file__).with_name("vendor") / "axe.min.js"
-AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 PASSWORD = "an-editors-password-42"
-
-
-def serious_violations(page) -> list[tuple]:
-    """axe-core's serious and critical findings on the page as it is now: (rule, impact, count, targets)."""
-    if not page.evaluate("typeof axe !== 'undefined'"):
-        page.add_script_tag(path=str(AXE))
-    result = page.evaluate(
-        "async (tags) => await axe.run(document, {runOnly: {type: 'tag', values: tags}})", AXE_TAGS
-    )
-    return [
-        (v["id"], v["impact"], len(v["nodes"]), [n["target"] for n in v["nodes"]][:3])
-        for v in result["violations"]
-        if v["impact"] in ("serious", "critical")
-    ]
 
 
 @pytest.fixture

@@ -3,15 +3,14 @@ typed, units by region, medications as read, the answer line on a phone, keyboar
 
 import itertools
 import re
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
 
+from .axe import serious_violations
+
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-AXE = Path(__file__).with_name("vendor") / "axe.min.js"
-AXE_TAGS = "['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa']"
 CRCL = "Creatinine clearance (mL/min)"
 
 
@@ -24,18 +23,6 @@ def open_intake(page, live_server):
 
 def state(page) -> str:
     return page.locator("#results-column").get_attribute("data-state")
-
-
-def serious_violations(page) -> list:
-    page.add_script_tag(path=str(AXE))
-    result = page.evaluate(
-        f"async () => await axe.run(document, {{runOnly: {{type: 'tag', values: {AXE_TAGS}}}}})"
-    )
-    return [
-        (v["id"], v["impact"], [n["target"] for n in v["nodes"]][:3])
-        for v in result["violations"]
-        if v["impact"] in ("serious", "critical")
-    ]
 
 
 # ---------------------------------------------------------------- typing

@@ -6,9 +6,9 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+from .axe import serious_violations
 
-AXE = Path(__file__).with_name("vendor") / "axe.min.js"
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def open_intake(page, live_server):
@@ -106,16 +106,7 @@ def test_no_serious_accessibility_violations_with_results_shown(browser, seeded_
     page.get_by_label("Sertraline (Zoloft, Lustral)").check()
     expect(page.locator('[data-flag-code="ssri-no-interaction"]')).to_be_visible()
     page.locator("#indication-ocd details.studies summary").click()
-    page.add_script_tag(path=str(AXE))
-    result = page.evaluate(
-        """async () => await axe.run(document, {runOnly: {type: 'tag',
-             values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa']}})"""
-    )
-    serious = [
-        (v["id"], v["impact"], [n["target"] for n in v["nodes"]][:3])
-        for v in result["violations"]
-        if v["impact"] in ("serious", "critical")
-    ]
+    serious = serious_violations(page)
     assert serious == [], serious
     context.close()
 
@@ -171,16 +162,7 @@ def test_evidence_maps_have_text_alternatives_and_axe_passes_with_all_eleven_car
     assert box and box["width"] > 200 and box["height"] > 80
     for details in page.locator("article.indication details summary").all():
         details.click()
-    page.add_script_tag(path=str(AXE))
-    result = page.evaluate(
-        """async () => await axe.run(document, {runOnly: {type: 'tag',
-             values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa']}})"""
-    )
-    serious = [
-        (v["id"], v["impact"], [n["target"] for n in v["nodes"]][:3])
-        for v in result["violations"]
-        if v["impact"] in ("serious", "critical")
-    ]
+    serious = serious_violations(page)
     assert serious == [], serious
     assert page.evaluate("window.__notReloaded") is True
     context.close()

@@ -2,29 +2,14 @@
 
 import io
 import re
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
 from pypdf import PdfReader
 
+from .axe import serious_violations
+
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-AXE = Path(__file__).with_name("vendor") / "axe.min.js"
-AXE_TAGS = "['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa']"
-
-
-def serious_violations(page) -> list:
-    """Axe's serious and critical violations on the page (the context must bypass the CSP)."""
-    page.add_script_tag(path=str(AXE))
-    result = page.evaluate(
-        f"async () => await axe.run(document, {{runOnly: {{type: 'tag', values: {AXE_TAGS}}}}})"
-    )
-    return [
-        (v["id"], v["impact"], [n["target"] for n in v["nodes"]][:3])
-        for v in result["violations"]
-        if v["impact"] in ("serious", "critical")
-    ]
 
 
 def test_summary_sheet_opens_from_the_intake_page_accessible_and_prints_the_patient_lines_on_every_page(
