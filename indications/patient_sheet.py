@@ -22,27 +22,15 @@ from .engine.patient import PatientSheet, patient_sheet
 from .summary import PAPERS, choose_paper, form_answers, pdf_response
 
 PATIENT_SHEET_CSS = "app/patient_sheet.css"
-# Topics printed on every sheet (the others only when they apply: see the template).
-PRINTED_TOPICS = ("about", "how-to-take", "side-effects", "call-doctor", "emergency")
 
 
 def render_sheet_html(request, *, sheet: PatientSheet, paper: str | None, for_pdf: bool) -> str:
-    printed = [t for t in PRINTED_TOPICS if not (t == "how-to-take" and sheet.advice == "not-advised")]
-    shown = [
-        *(n for topic in printed for n in sheet.topic(topic)),
-        *(sheet.topic(sheet.advice) if sheet.advice else ()),
-        *(sheet.withheld_notes if sheet.advice != "not-advised" else ()),
-        *(sheet.topic("kidneys") if sheet.kidneys else ()),
-        *(sheet.topic("approved") if sheet.has_approved else ()),
-        *(sheet.topic("off-label") if sheet.has_off_label else ()),
-        *(() if sheet.uses else sheet.topic("no-use-chosen")),
-    ]
     context = {
         "sheet": sheet,
-        # The notes by topic, with template-friendly names ("off-label" -> notes.off_label).
-        "notes": {topic.replace("-", "_"): items for topic, items in sheet.notes.items()},
+        # The notes printed, by topic, with template-friendly names ("off-label" -> notes.off_label).
+        "notes": {topic.replace("-", "_"): items for topic, items in sheet.printed.items()},
         "withheld_notes": sheet.withheld_notes,
-        "sources": list(dict.fromkeys(s for n in shown for s in n.sources)),
+        "sources": sheet.sources,
         "printed_at": timezone.now(),
         "paper": choose_paper(paper, sheet.region),
         "papers": PAPERS,

@@ -176,6 +176,34 @@ class PatientSheet:
         return self.topic(WITHHELD_TOPICS[self.calendar.withheld])
 
     @property
+    def printed(self) -> dict[str, tuple[PatientNote, ...]]:
+        """The notes this sheet prints, by topic: what it always says, and what applies to this
+        patient (the uses in focus, the verdict's advice, why there is no calendar, the kidneys). No
+        how-to-take advice when memantine is not advised."""
+        topics = ["about"]
+        if self.uses:
+            topics += [
+                t for t, on in (("approved", self.has_approved), ("off-label", self.has_off_label)) if on
+            ]
+        else:
+            topics.append("no-use-chosen")
+        if self.advice:
+            topics.append(self.advice)
+        if not self.calendar.shown and self.advice != "not-advised":
+            topics.append(WITHHELD_TOPICS[self.calendar.withheld])
+        if self.kidneys:
+            topics.append("kidneys")
+        if self.advice != "not-advised":
+            topics.append("how-to-take")
+        topics += ["side-effects", "call-doctor", "emergency"]
+        return {topic: self.topic(topic) for topic in dict.fromkeys(topics)}
+
+    @property
+    def sources(self) -> tuple:
+        """The sources of every note printed, once each, in the order they first appear."""
+        return tuple(dict.fromkeys(s for notes in self.printed.values() for n in notes for s in n.sources))
+
+    @property
     def has_off_label(self) -> bool:
         return any(u.status == "off-label" for u in self.uses)
 

@@ -320,3 +320,13 @@ def test_the_calendar_never_exceeds_the_maximum_and_never_shows_under_a_withheld
     assert steps[0].mg_per_day == a.dose.start_mg_per_day
     if start is not None:
         assert steps[0].starts == start
+
+
+def test_the_sources_printed_are_those_of_the_notes_printed():
+    plain = sheet(CAT, renal=RenalEntered(90))
+    assert "kidneys" not in plain.printed and "ask-for-dose" not in plain.printed
+    severe = sheet(CAT, renal=RenalEntered(25))
+    assert "kidneys" in severe.printed
+    for result in (plain, severe):
+        printed = {s for notes in result.printed.values() for n in notes for s in n.sources}
+        assert set(result.sources) == printed
